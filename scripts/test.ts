@@ -1,0 +1,46 @@
+/**
+ * `npm test`: starts one DynamoDB Local for the whole run (each test file makes its own
+ * tables in it), runs every test/**\/*.test.ts with Node's test runner, and stops it on every
+ * exit path. `npm test -- test/core` runs the files under the paths given.
+ */
+import { spawn } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { startDynamoDbLocal } from '../local/dynamoDbLocal';
+import { SHARED_ENDPOINT_ENV } from '../test/harness/dynamo';
+
+function testFiles(paths: string[]): string[] {
+  return paths
+    .flatMap((path) =>
+      statSync(path).isDirectory()
+        ? readdirSync(path, { recursive: true, encoding: 'utf8' }).map((f) => join(path, f))
+        : [path],
+    )
+    .filter((f) => f.endsWith('.test.ts'))
+    .sort();
+}
+
+const files = testFiles(process.argv.length > 2 ? process.argv.slice(2) : ['test']);
+if (files.length === 0) {
+  console.error('no test files found');
+  process.exit(1);
+}
+const dynamo = await startDynamoDbLocal();
+const child = spawn(
+  process.execPath,
+  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=300000', ...files],
+  {
+    stdio: 'inherit',
+    env: {
+      ...process.env,
+      [SHARED_ENDPOINT_ENV]: dynamo.endpoint,
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    },
+  },
+);
+const forward = (signal: NodeJS.Signals) => child.kill(signal);
+process.on('SIGINT', forward);
+process.on('SIGTERM', forward);
+const code: number = await new Promise((resolve) => child.on('exit', (c, s) => resolve(c ?? (s ? 1 : 0))));
+await dynamo.stop();
+process.exit(code);

@@ -1,0 +1,62 @@
+import { randomUUID } from 'node:crypto';
+import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DEFAULTS, type MonitorConfig } from '../../core/config';
+import { startDynamoDbLocal, type DynamoDbLocal } from '../../local/dynamoDbLocal';
+import { ensureTables } from '../../local/tables';
+
+/** Set by scripts/test.ts: one DynamoDB Local shared by every test file of a run. */
+export const SHARED_ENDPOINT_ENV = 'GRPC_MONITOR_TEST_DYNAMODB_ENDPOINT';
+
+export interface TestDynamo {
+  readonly clientConfig: DynamoDbLocal['clientConfig'];
+  /** Low-level client (no SDK retries, so faults show at once). */
+  readonly client: DynamoDBClient;
+  /** DocumentClient as the handlers use it. */
+  readonly ddb: DynamoDBDocumentClient;
+  /** Fresh RequestLog + Stats tables with unique names, and a config that points at them. */
+  createTables(overrides?: Partial<MonitorConfig>): Promise<MonitorConfig>;
+  /** Deletes the tables it created and stops DynamoDB Local if this file started it. */
+  stop(): Promise<void>;
+}
+
+/**
+ * DynamoDB Local for a test file: the run's shared instance when scripts/test.ts started one,
+ * else its own on a free port (so one file can run alone: `node --import tsx --test f.test.ts`).
+ */
+export async function startTestDynamo(): Promise<TestDynamo> {
+  const shared = process.env[SHARED_ENDPOINT_ENV];
+  const own = shared ? undefined : await startDynamoDbLocal();
+  const clientConfig = own?.clientConfig ?? {
+    endpoint: shared!,
+    region: 'local',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  };
+  const client = new DynamoDBClient({ ...clientConfig, maxAttempts: 1 });
+  const ddb = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  const created: string[] = [];
+  return {
+    clientConfig,
+    client,
+    ddb,
+    async createTables(overrides = {}) {
+      const id = randomUUID().slice(0, 8);
+      const config: MonitorConfig = {
+        ...DEFAULTS,
+        requestLogTable: `requests-${id}`,
+        statsTable: `stats-${id}`,
+        ...overrides,
+      };
+      await ensureTables(client, config);
+      created.push(config.requestLogTable, config.statsTable);
+      return config;
+    },
+    async stop() {
+      if (shared) {
+        await Promise.allSettled(created.map((TableName) => client.send(new DeleteTableCommand({ TableName }))));
+      }
+      client.destroy();
+      await own?.stop();
+    },
+  };
+}
