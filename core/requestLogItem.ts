@@ -42,7 +42,10 @@ export function toRequestLogItem(record: RequestLogRecord, options: ItemOptions)
   return {
     ...record,
     item_type: 'request',
-    error_details: record.error_details === null || record.error_details === undefined ? null : JSON.stringify(record.error_details),
+    error_details:
+      record.error_details === null || record.error_details === undefined
+        ? null
+        : JSON.stringify(record.error_details),
     user_id: record.user ? String(record.user.id) : null,
     slow: final && record.duration_ms !== null && record.duration_ms >= options.slowThresholdMs,
     [REQUEST_LOG_KEYS.timePk]: timePartition(hourBucket(record.created_at), shard),
@@ -113,11 +116,16 @@ export function boundedDetails(details: unknown): unknown {
   }
   if (json === undefined) return { unserializable: String(details).slice(0, 200) };
   if (Buffer.byteLength(json) <= LIMITS.errorDetailsBytes) return JSON.parse(json);
-  return { truncated: true, original_bytes: Buffer.byteLength(json), preview: json.slice(0, LIMITS.errorDetailsBytes / 2) };
+  return {
+    truncated: true,
+    original_bytes: Buffer.byteLength(json),
+    preview: json.slice(0, LIMITS.errorDetailsBytes / 2),
+  };
 }
 
 /** Epoch seconds `days` after `from`. */
-export const expiresAt = (from: Date, days: number): number => Math.floor(from.getTime() / 1000) + days * 86_400;
+export const expiresAt = (from: Date, days: number): number =>
+  Math.floor(from.getTime() / 1000) + days * 86_400;
 
 /** ISO 8601 UTC with ms and `Z`. */
 export const isoTime = (date: Date): string => date.toISOString();

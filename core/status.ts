@@ -11,7 +11,10 @@ export function codeName(code: number): string {
  * DEADLINE_EXCEEDED→timeout, any other code→error.
  * `successCodes` lets a team count codes such as NOT_FOUND as success (they are then not errors).
  */
-export function statusFromCode(code: number, successCodes: ReadonlySet<number> = DEFAULT_SUCCESS_CODES): FinalStatus {
+export function statusFromCode(
+  code: number,
+  successCodes: ReadonlySet<number> = DEFAULT_SUCCESS_CODES,
+): FinalStatus {
   if (code === GrpcStatus.CANCELLED) return 'cancelled';
   if (code === GrpcStatus.DEADLINE_EXCEEDED) return 'timeout';
   if (code === GrpcStatus.OK || successCodes.has(code)) return 'success';

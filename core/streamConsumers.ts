@@ -32,7 +32,10 @@ export const aggregateFilter: StreamFilter = {
 /** Final `error`/`timeout` items, and slow items (the `slow` flag the interceptor writes). */
 export const alertFilter: StreamFilter = {
   patterns: [
-    { eventName: ['INSERT', 'MODIFY'], newImage: { item_type: { S: ['request'] }, status: { S: ['error', 'timeout'] } } },
+    {
+      eventName: ['INSERT', 'MODIFY'],
+      newImage: { item_type: { S: ['request'] }, status: { S: ['error', 'timeout'] } },
+    },
     { eventName: ['INSERT', 'MODIFY'], newImage: { item_type: { S: ['request'] }, slow: { BOOL: [true] } } },
   ],
 };

@@ -7,9 +7,7 @@ import type { AttributeValue as LambdaAttributeValue, DynamoDBRecord } from 'aws
  * booleans, and exists.
  */
 export type AttributeMatcher =
-  | { readonly S: readonly string[] }
-  | { readonly BOOL: readonly boolean[] }
-  | { readonly exists: boolean };
+  { readonly S: readonly string[] } | { readonly BOOL: readonly boolean[] } | { readonly exists: boolean };
 
 /** All conditions of a pattern must hold. */
 export interface StreamRecordPattern {
@@ -35,7 +33,9 @@ export function toFilterPatterns(filter: StreamFilter): Record<string, unknown>[
     if (pattern.eventName) out.eventName = [...pattern.eventName];
     if (pattern.newImage) {
       out.dynamodb = {
-        NewImage: Object.fromEntries(Object.entries(pattern.newImage).map(([k, m]) => [k, matcherPattern(m)])),
+        NewImage: Object.fromEntries(
+          Object.entries(pattern.newImage).map(([k, m]) => [k, matcherPattern(m)]),
+        ),
       };
     }
     return out;

@@ -2,6 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 
@@ -93,7 +94,8 @@ function jarDirectory(): string {
 
 // Runs java in the background, kills it when stdin reaches EOF (our end closed or we died).
 // (A background job's stdin is /dev/null in sh, so the pipe is kept on fd 3 for the watcher.)
-const WATCHDOG = 'exec 3<&0; java "$@" </dev/null & pid=$!; (cat <&3 >/dev/null; kill $pid 2>/dev/null) & wait $pid';
+const WATCHDOG =
+  'exec 3<&0; java "$@" </dev/null & pid=$!; (cat <&3 >/dev/null; kill $pid 2>/dev/null) & wait $pid';
 
 export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Promise<DynamoDbLocal> {
   checkJava();
@@ -102,11 +104,21 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
     throw new DynamoDbLocalError(`port ${options.port} is in use: choose another for DynamoDB Local`);
   }
   const dir = jarDirectory();
-  const args = [`-Djava.library.path=${join(dir, 'DynamoDBLocal_lib')}`, '-jar', join(dir, 'DynamoDBLocal.jar')];
-  args.push(...(options.dataDir ? ['-dbPath', resolve(options.dataDir)] : ['-inMemory']), '-port', String(port), '-sharedDb');
+  const args = [
+    `-Djava.library.path=${join(dir, 'DynamoDBLocal_lib')}`,
+    '-jar',
+    join(dir, 'DynamoDBLocal.jar'),
+  ];
+  args.push(
+    ...(options.dataDir ? ['-dbPath', resolve(options.dataDir)] : ['-inMemory']),
+    '-port',
+    String(port),
+    '-sharedDb',
+  );
 
   const child: ChildProcess = spawn('sh', ['-c', WATCHDOG, 'dynamodb-local', ...args], {
     stdio: ['pipe', 'ignore', 'pipe'],
+    cwd: tmpdir(), // it writes dynamodb-local-metadata.json into its working folder
   });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
@@ -143,14 +155,18 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
   try {
     for (;;) {
       if (exited) {
-        throw new DynamoDbLocalError(`DynamoDB Local exited while starting on port ${port}: ${stderr.trim().slice(0, 2_000)}`);
+        throw new DynamoDbLocalError(
+          `DynamoDB Local exited while starting on port ${port}: ${stderr.trim().slice(0, 2_000)}`,
+        );
       }
       try {
         await client.send(new ListTablesCommand({ Limit: 1 }));
         break;
       } catch {
         if (Date.now() > deadline) {
-          throw new DynamoDbLocalError(`DynamoDB Local did not answer on ${endpoint} within ${options.startTimeoutMs ?? 60_000} ms`);
+          throw new DynamoDbLocalError(
+            `DynamoDB Local did not answer on ${endpoint} within ${options.startTimeoutMs ?? 60_000} ms`,
+          );
         }
         await new Promise((r) => setTimeout(r, 150));
       }

@@ -13,7 +13,11 @@ export interface TableNames {
 }
 
 /** Creates one table from its core definition (if missing), waits for it, and turns on TTL. */
-export async function ensureTable(client: DynamoDBClient, definition: TableDefinition, tableName: string): Promise<void> {
+export async function ensureTable(
+  client: DynamoDBClient,
+  definition: TableDefinition,
+  tableName: string,
+): Promise<void> {
   try {
     await client.send(new CreateTableCommand(createTableInput(definition, tableName)));
   } catch (error) {

@@ -53,7 +53,9 @@ export async function startTestDynamo(): Promise<TestDynamo> {
     },
     async stop() {
       if (shared) {
-        await Promise.allSettled(created.map((TableName) => client.send(new DeleteTableCommand({ TableName }))));
+        await Promise.allSettled(
+          created.map((TableName) => client.send(new DeleteTableCommand({ TableName }))),
+        );
       }
       client.destroy();
       await own?.stop();
