@@ -144,7 +144,7 @@ function toLambdaAttribute(value: SdkAttributeValue): LambdaAttributeValue {
   if (value.NS !== undefined) return { NS: value.NS };
   if (value.BS !== undefined) return { BS: value.BS.map((b) => Buffer.from(b).toString('base64')) };
   if (value.L !== undefined) return { L: value.L.map(toLambdaAttribute) };
-  if (value.M !== undefined) return { M: toLambdaImage(value.M) };
+  if (value.M !== undefined) return { M: toLambdaImage(value.M) ?? {} };
   throw new Error(`unknown attribute value type: ${Object.keys(value).join(',')}`);
 }
 
