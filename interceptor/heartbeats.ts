@@ -1,0 +1,54 @@
+import { hostname } from 'node:os';
+import { toHeartbeatItem, type Heartbeat, type WriterStats } from '../core/heartbeat';
+import { newRequestId } from '../core/requestId';
+
+export interface HeartbeatLoop {
+  readonly instanceId: string;
+  /** Writes one last heartbeat and stops the timer. */
+  stop(): Promise<void>;
+}
+
+/** Heartbeat items outlive a stopped server by a day, so /health/ can still show what it lost. */
+const HEARTBEAT_TTL_SECONDS = 86_400;
+
+/**
+ * Puts this server's heartbeat (with the writer's counters) now and every `intervalMs`.
+ * A failed put is ignored: the next one tries again, and the RPC path never depends on it.
+ */
+export function startHeartbeats(options: {
+  server: { host: string; port: number };
+  intervalMs: number;
+  stats: () => WriterStats;
+  put: (item: Record<string, unknown>) => Promise<void>;
+  now?: () => Date;
+}): HeartbeatLoop {
+  const now = options.now ?? (() => new Date());
+  const instanceId = `${hostname()}:${options.server.port}:${newRequestId()}`;
+  const startedAt = now().toISOString();
+  let inFlight: Promise<void> = Promise.resolve();
+  const beat = (): Promise<void> => {
+    const at = now();
+    const heartbeat: Heartbeat = {
+      instance_id: instanceId,
+      host: options.server.host,
+      port: options.server.port,
+      started_at: startedAt,
+      last_seen: at.toISOString(),
+      writer: options.stats(),
+    };
+    const item = toHeartbeatItem(heartbeat, Math.floor(at.getTime() / 1000) + HEARTBEAT_TTL_SECONDS);
+    inFlight = options.put(item).catch(() => undefined);
+    return inFlight;
+  };
+  void beat();
+  const timer = setInterval(() => void beat(), options.intervalMs);
+  timer.unref();
+  return {
+    instanceId,
+    async stop() {
+      clearInterval(timer);
+      await inFlight;
+      await beat();
+    },
+  };
+}

@@ -1,0 +1,10 @@
+export { createGrpcMonitor, type GrpcMonitor } from './createGrpcMonitor';
+export {
+  DEFAULT_SKIP_METHODS,
+  GrpcMonitorConfigError,
+  type GrpcMonitorOptions,
+  type MethodPattern,
+  type ResolveUser,
+} from './options';
+export { REQUEST_ID_HEADER } from './monitorInterceptor';
+export type { WriterStats } from '../core/heartbeat';

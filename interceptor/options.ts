@@ -1,0 +1,147 @@
+import type { DynamoDBClient, DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import { status as GrpcStatus, type Metadata, type ServerInterceptingCallInterface } from '@grpc/grpc-js';
+import { configFromEnv, ENV } from '../core/config';
+import type { RequestUser } from '../core/record';
+
+/** Who made a call, from its metadata (e.g. a verified JWT). Return undefined for anonymous. */
+export type ResolveUser = (
+  metadata: Metadata,
+  call: ServerInterceptingCallInterface,
+) => RequestUser | undefined | null;
+
+/** A method path (`/pkg.Service/Method`) or a prefix ending in `*` (`/grpc.health.v1.Health/*`). */
+export type MethodPattern = string;
+
+export interface GrpcMonitorOptions {
+  /** RequestLog table. @default process.env.GRPC_MONITOR_TABLE */
+  tableName?: string;
+  /** A DynamoDBClient, or the config to build one (`{ endpoint, region, credentials }`). @default {} (SDK defaults) */
+  dynamoDb?: DynamoDBClient | DynamoDBClientConfig;
+  /** Resolves the caller from metadata; a resolver that throws records `user: null`. */
+  resolveUser?: ResolveUser;
+  /** This server's address: enables heartbeats (with the writer's stats) for `/health/`. */
+  server?: { host: string; port: number };
+  /** The seed's console lines (➡️ ✅ ❌ 🚫 ⏱️): true, false, or a line sink. @default NODE_ENV === 'development' */
+  console?: boolean | ((line: string) => void);
+  /** Write a `pending` item when a call starts, completed when it ends (two writes per call). @default false */
+  logPending?: boolean;
+  /** Methods not recorded: paths, prefixes ending in `*`, or a predicate. @default ['/grpc.health.v1.Health/*'] */
+  skipMethods?: readonly MethodPattern[] | ((path: string) => boolean);
+  /** Codes (numbers or names) that count as `success` besides OK, e.g. `['NOT_FOUND']`. @default [] */
+  successCodes?: readonly (number | string)[];
+  /** GSI shard count; must match the readers. @default GRPC_MONITOR_SHARDS or 1 */
+  shards?: number;
+  /** A call this long or longer is flagged slow. @default GRPC_MONITOR_SLOW_MS or 1000 */
+  slowThresholdMs?: number;
+  /** Items expire (TTL) this many days after the call. @default GRPC_MONITOR_RETENTION_DAYS or 30 */
+  retentionDays?: number;
+  /** Queue bound in items; the oldest is dropped (and counted) beyond it. @default 10000 */
+  maxQueueItems?: number;
+  /** Queue bound in estimated item bytes. @default 16 MiB */
+  maxQueueBytes?: number;
+  /** A partial batch is sent at most this long after its first item arrived. @default 200 */
+  flushIntervalMs?: number;
+  /** BatchWriteItem requests in flight at once. @default 4 */
+  maxConcurrentWrites?: number;
+  /** Ceiling of the retry backoff (exponential with full jitter). @default 2000 */
+  maxRetryDelayMs?: number;
+  /** Heartbeat period with `server`. @default 5000 */
+  heartbeatIntervalMs?: number;
+  /**
+   * A cancel this close to the deadline (or after it) is a timeout: the client's own deadline
+   * fires first and its reset can reach the server before the server's timer. @default 100
+   */
+  deadlineMarginMs?: number;
+}
+
+export interface ResolvedOptions {
+  tableName: string;
+  resolveUser: ResolveUser | undefined;
+  server: { host: string; port: number } | undefined;
+  log: ((line: string) => void) | undefined;
+  logPending: boolean;
+  skip: (path: string) => boolean;
+  successCodes: ReadonlySet<number>;
+  shards: number;
+  slowThresholdMs: number;
+  retentionDays: number;
+  maxQueueItems: number;
+  maxQueueBytes: number;
+  flushIntervalMs: number;
+  maxConcurrentWrites: number;
+  maxRetryDelayMs: number;
+  heartbeatIntervalMs: number;
+  deadlineMarginMs: number;
+}
+
+export class GrpcMonitorConfigError extends Error {
+  override name = 'GrpcMonitorConfigError';
+}
+
+export const DEFAULT_SKIP_METHODS: readonly MethodPattern[] = ['/grpc.health.v1.Health/*'];
+
+/** A predicate over method paths from patterns (exact paths, or prefixes ending in `*`). */
+export function skipPredicate(skip: GrpcMonitorOptions['skipMethods']): (path: string) => boolean {
+  if (typeof skip === 'function') return skip;
+  const exact = new Set<string>();
+  const prefixes: string[] = [];
+  for (const pattern of skip ?? DEFAULT_SKIP_METHODS) {
+    if (pattern.endsWith('*')) prefixes.push(pattern.slice(0, -1));
+    else exact.add(pattern);
+  }
+  return (path) => exact.has(path) || prefixes.some((prefix) => path.startsWith(prefix));
+}
+
+function codeNumber(code: number | string): number {
+  if (typeof code === 'number' && GrpcStatus[code] !== undefined) return code;
+  if (typeof code === 'string') {
+    const value = (GrpcStatus as unknown as Record<string, number | undefined>)[code.toUpperCase()];
+    if (typeof value === 'number') return value;
+  }
+  throw new GrpcMonitorConfigError(`successCodes: ${String(code)} is not a gRPC status code`);
+}
+
+function positive(name: string, value: number | undefined, fallback: number): number {
+  const chosen = value ?? fallback;
+  if (!Number.isFinite(chosen) || chosen <= 0) {
+    throw new GrpcMonitorConfigError(`${name} must be a positive number, got ${String(value)}`);
+  }
+  return chosen;
+}
+
+function consoleSink(option: GrpcMonitorOptions['console'], env: NodeJS.ProcessEnv): ResolvedOptions['log'] {
+  if (typeof option === 'function') return option;
+  const enabled = option ?? env.NODE_ENV === 'development';
+  return enabled ? (line) => console.log(line) : undefined;
+}
+
+/** Options with every default applied; throws GrpcMonitorConfigError on a bad value. */
+export function resolveOptions(
+  options: GrpcMonitorOptions,
+  env: NodeJS.ProcessEnv = process.env,
+): ResolvedOptions {
+  const config = configFromEnv(env);
+  const tableName = options.tableName ?? env[ENV.requestLogTable];
+  if (!tableName) {
+    throw new GrpcMonitorConfigError(`tableName is required (or set ${ENV.requestLogTable})`);
+  }
+  return {
+    tableName,
+    resolveUser: options.resolveUser,
+    server: options.server,
+    log: consoleSink(options.console, env),
+    logPending: options.logPending ?? false,
+    skip: skipPredicate(options.skipMethods),
+    successCodes: new Set([GrpcStatus.OK, ...(options.successCodes ?? []).map(codeNumber)]),
+    shards: Math.floor(positive('shards', options.shards, config.shards)),
+    slowThresholdMs: positive('slowThresholdMs', options.slowThresholdMs, config.slowThresholdMs),
+    retentionDays: positive('retentionDays', options.retentionDays, config.retentionDays),
+    maxQueueItems: Math.floor(positive('maxQueueItems', options.maxQueueItems, 10_000)),
+    maxQueueBytes: positive('maxQueueBytes', options.maxQueueBytes, 16 * 1024 * 1024),
+    flushIntervalMs: positive('flushIntervalMs', options.flushIntervalMs, 200),
+    maxConcurrentWrites: Math.floor(positive('maxConcurrentWrites', options.maxConcurrentWrites, 4)),
+    maxRetryDelayMs: positive('maxRetryDelayMs', options.maxRetryDelayMs, 2_000),
+    heartbeatIntervalMs: positive('heartbeatIntervalMs', options.heartbeatIntervalMs, 5_000),
+    deadlineMarginMs: options.deadlineMarginMs ?? 100,
+  };
+}
