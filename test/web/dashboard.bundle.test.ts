@@ -1,0 +1,18 @@
+/**
+ * The page as the Lambda bundle serves it (esbuild, minified), in Chromium, against a small fake
+ * of the monitor API holding known records: checks the bundled page the way the local test
+ * checks the tsx-served one.
+ */
+import { bundleUiHandler } from './bundle';
+import { describeDashboard } from './dashboardChecks';
+import { fixtureRecords, startFakeApi } from './fakeApi';
+
+describeDashboard('bundle', async () => {
+  const ui = await bundleUiHandler({ minify: true, keepNames: false });
+  const api = await startFakeApi({
+    ui: (event) => ui(event, {} as never),
+    records: fixtureRecords(45),
+    token: 'secret',
+  });
+  return { baseUrl: api.url, token: 'secret', stop: () => api.stop() };
+});

@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { Script } from 'node:vm';
+import { describe, it } from 'node:test';
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { MonitorDeps } from '../../core/deps';
+import { createHandler } from '../../lambdas/api/ui';
+import { bundleUiHandler, lambdaContext, uiEvent } from './bundle';
+
+const deps = {} as MonitorDeps; // the page reads no table
+
+const between = (html: string, open: string, close: string): string => {
+  const start = html.indexOf(open);
+  const end = html.indexOf(close, start);
+  assert.ok(start >= 0 && end > start, `${open} in the page`);
+  return html.slice(start + open.length, end);
+};
+
+const sha256 = (text: string) => `'sha256-${createHash('sha256').update(text).digest('base64')}'`;
+
+function assertServesThePage(result: APIGatewayProxyStructuredResultV2): void {
+  assert.equal(result.statusCode, 200);
+  const headers = result.headers ?? {};
+  assert.equal(headers['content-type'], 'text/html; charset=utf-8');
+  const html = String(result.body);
+  const script = between(html, '<script>', '</script>');
+  const style = between(html, '<style>', '</style>');
+  // The inline script parses, and the CSP allows exactly it and the stylesheet.
+  assert.doesNotThrow(() => new Script(script));
+  const csp = String(headers['content-security-policy']);
+  assert.match(csp, new RegExp(`script-src ${sha256(script).replace(/[+/]/g, '\\$&')}`));
+  assert.ok(csp.includes(`style-src ${sha256(style)}`), csp);
+  assert.ok(csp.includes("default-src 'none'") && csp.includes("connect-src 'self'"));
+}
+
+describe('ui handler', () => {
+  it('serves the dashboard page with a CSP pinned to its inline code', async () => {
+    // Act
+    const result = await createHandler(deps)(uiEvent());
+    // Assess
+    assertServesThePage(result);
+  });
+
+  it('labels every input and select of the page', async () => {
+    const html = String((await createHandler(deps)(uiEvent())).body);
+    const ids = [...html.matchAll(/<(?:input|select)[^>]*\sid="([^"]+)"/g)].map((m) => m[1]);
+    assert.ok(ids.length >= 8, `found ${ids.length} controls`);
+    for (const id of ids) assert.ok(html.includes(`<label for="${id}"`), `label for #${id}`);
+  });
+
+  for (const variant of [
+    { minify: true, keepNames: false },
+    { minify: false, keepNames: true },
+  ]) {
+    it(`works from an esbuild Lambda bundle (${JSON.stringify(variant)})`, async () => {
+      // Prepare
+      const handler = await bundleUiHandler(variant);
+      // Act
+      const result = await handler(uiEvent(), lambdaContext);
+      // Assess
+      assertServesThePage(result);
+      assert.match(String(result.body), /id="requests-rows"/);
+    });
+  }
+});

@@ -1,0 +1,124 @@
+/**
+ * The monitor API's JSON as the dashboard reads it: the seed's shapes, with the extra fields the
+ * API may add marked optional. The page tolerates missing extras (it shows `—`).
+ */
+
+export interface ApiUser {
+  id: string | number;
+  username: string;
+}
+
+export interface OverviewResponse {
+  total_requests: number;
+  successful_requests: number;
+  error_requests: number;
+  success_rate: number;
+  avg_duration_ms: number | null;
+  p95_duration_ms: number | null;
+  timeout_requests?: number;
+  cancelled_requests?: number;
+  top_services?: Array<{ service_name: string; total_requests: number; success_rate: number }>;
+  top_methods?: Array<{ method_name: string; total_requests: number; avg_duration_ms: number | null }>;
+  recent_errors?: Array<{
+    request_id: string;
+    service_name: string;
+    method_name: string;
+    error_message: string | null;
+    created_at: string;
+  }>;
+}
+
+export interface RequestRow {
+  request_id: string;
+  service_name: string;
+  method_name: string;
+  full_method?: string;
+  status: string;
+  grpc_status_code?: string | null;
+  duration_ms: number | null;
+  request_size?: number | null;
+  response_size?: number | null;
+  user?: ApiUser | null;
+  client_ip?: string | null;
+  created_at: string;
+}
+
+/** `/requests/{id}/`: the full record. */
+export interface RequestDetail extends RequestRow {
+  request_messages?: number | null;
+  response_messages?: number | null;
+  user_agent?: string | null;
+  peer?: string | null;
+  error_message?: string | null;
+  error_details?: unknown;
+  deadline_ms?: number | null;
+  trace_id?: string | null;
+  updated_at?: string | null;
+}
+
+export interface RequestsResponse {
+  count: number;
+  next: string | null;
+  previous: string | null;
+  results: RequestRow[];
+}
+
+export interface ScopeFigures {
+  total_requests: number;
+  successful_requests?: number;
+  error_requests?: number;
+  success_rate?: number;
+  avg_duration_ms: number | null;
+  p95_duration_ms?: number | null;
+}
+
+export interface ServiceFigures extends ScopeFigures {
+  service_name: string;
+  methods?: Array<ScopeFigures & { method_name: string }>;
+}
+
+export interface ServicesResponse {
+  services: ServiceFigures[];
+}
+
+export interface MethodFigures extends ScopeFigures {
+  method_name: string;
+  service_name?: string;
+}
+
+export interface MethodsResponse {
+  methods: MethodFigures[];
+}
+
+export interface TimelineHour {
+  hour: string;
+  total_requests: number;
+  successful_requests?: number;
+  error_requests: number;
+  avg_duration_ms: number | null;
+}
+
+export interface TimelineResponse {
+  timeline: TimelineHour[];
+}
+
+export interface ServerHealth {
+  running: boolean;
+  host?: string;
+  port?: number;
+  last_heartbeat?: string | null;
+}
+
+export interface HealthResponse {
+  status: string;
+  grpc_server?: ServerHealth | null;
+  servers?: ServerHealth[];
+  last_request?: string | null;
+  requests_last_hour?: number;
+  error_rate_last_hour?: number;
+}
+
+export interface ApiErrorBody {
+  error?: { code?: string; message?: string; field?: string | null };
+  message?: string;
+}
