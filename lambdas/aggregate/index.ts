@@ -1,10 +1,65 @@
-// STUB: the aggregation work replaces this file.
+/**
+ * The aggregate Lambda: DynamoDB Streams (RequestLog) → exact counters in the Stats table.
+ *
+ * Exactly-once (docs/aggregation.md): calls are counted by the status-transition rule
+ * (core/stats/fold.ts), split into chunks that fit one TransactWriteItems each, and every chunk
+ * commits its counter deltas together with one conditional marker per call, so a redelivered,
+ * bisected or repeated batch finds its markers and counts nothing twice. A chunk that cannot be
+ * applied stops the batch and is reported as a partial batch failure from its first record:
+ * Lambda retries from there, and what was already applied is skipped by its markers.
+ */
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import type { MonitorDeps } from '../../core/deps';
+import { applyExtrema, writeCatalog, type KnownExtrema } from '../../core/stats/apply';
 import { depsFromEnv, lazyHandler } from '../shared/fromEnv';
+import { applyChunk, type ApplyChunkOptions } from './applyChunk';
+import { callsOf, chunkCalls } from './chunks';
 
-export function createAggregateHandler(_deps: MonitorDeps) {
-  return async (_event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> => ({ batchItemFailures: [] });
+/** Markers must outlive any redelivery: the stream keeps records 24 h. */
+const MARKER_LIFETIME_SECONDS = 48 * 3600;
+
+export interface AggregateHandlerOptions {
+  /** Passed to applyChunk (attempts on conflicts/throttling, backoff sleep). */
+  readonly maxAttempts?: number;
+  readonly sleep?: ApplyChunkOptions['sleep'];
+}
+
+export function createAggregateHandler(deps: MonitorDeps, handlerOptions: AggregateHandlerOptions = {}) {
+  const { config } = deps;
+  // Catalog entries this container has written; the catalog only ever grows.
+  const catalogued = new Set<string>();
+  const knownExtrema: KnownExtrema = new Map();
+
+  return async function aggregateStream(event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> {
+    const chunks = chunkCalls(callsOf(event.Records ?? []), config);
+    for (const chunk of chunks) {
+      try {
+        const fresh = [...chunk.deltas.values()].map((d) => d.sk).filter((sk) => !catalogued.has(sk));
+        if (fresh.length > 0) {
+          await writeCatalog(deps.ddb, config.statsTable, new Set(fresh));
+          for (const sk of fresh) catalogued.add(sk);
+        }
+        // Maxima are idempotent: raised before the transaction, so a retry redoes them harmlessly.
+        await applyExtrema(deps.ddb, config.statsTable, chunk.deltas, config, { known: knownExtrema });
+        await applyChunk(deps.ddb, chunk, {
+          ...config,
+          ...handlerOptions,
+          markerExpiresAt: Math.floor(deps.now().getTime() / 1000) + MARKER_LIFETIME_SECONDS,
+        });
+      } catch (error) {
+        const first = chunk.calls[0]!.sequenceNumber;
+        console.error(
+          JSON.stringify({
+            msg: 'aggregate: chunk not applied; batch retried from its first record',
+            sequenceNumber: first,
+            error: (error as Error).message,
+          }),
+        );
+        return { batchItemFailures: [{ itemIdentifier: first }] };
+      }
+    }
+    return { batchItemFailures: [] };
+  };
 }
 
 export const handler = lazyHandler(() => createAggregateHandler(depsFromEnv()));

@@ -1,0 +1,133 @@
+import type { NativeAttributeValue } from '@aws-sdk/lib-dynamodb';
+import type { StatsDelta } from './fold';
+import { histogramAttribute } from './histogram';
+import { bucketExpiresAt, type RetentionSettings } from './keys';
+
+/**
+ * Stats item attributes. Every counter is a top-level number so `ADD` can create and bump it
+ * in one step (DynamoDB refuses `ADD` into a nested map that does not exist yet), and names
+ * are short because an UpdateItem costs the item's size.
+ */
+export const STATS_ATTRIBUTE = {
+  total: 'n',
+  status: (status: string) => `s_${status}`,
+  code: (code: string) => `c_${code}`,
+  durationSumCentis: 'dsum_c',
+  durationMax: 'dmax',
+  bytesIn: 'bin',
+  bytesOut: 'bout',
+  slow: 'slow',
+  lastRequestAt: 'last',
+  expiresAt: 'expires_at',
+} as const;
+
+/**
+ * At most this many `ADD` terms per UpdateItem: DynamoDB allows 300 operators and 4 KB per
+ * expression; a term (`#a12 :a12`) is about 11 characters, so 150 stays well inside both.
+ */
+export const MAX_ADD_TERMS = 150;
+
+/** The update shape shared by UpdateItem and a TransactWriteItems `Update` action. */
+export interface StatsUpdate {
+  TableName: string;
+  Key: { pk: string; sk: string };
+  UpdateExpression: string;
+  ExpressionAttributeNames: Record<string, string>;
+  ExpressionAttributeValues: Record<string, NativeAttributeValue>;
+  ConditionExpression?: string;
+}
+
+/** The counters a delta adds, as (attribute, amount) pairs; zeros left out. */
+export function addTerms(delta: StatsDelta): Array<[string, number]> {
+  const terms: Array<[string, number]> = [[STATS_ATTRIBUTE.total, delta.total]];
+  for (const [status, count] of Object.entries(delta.byStatus)) {
+    if (count) terms.push([STATS_ATTRIBUTE.status(status), count]);
+  }
+  for (const [code, count] of Object.entries(delta.byCode)) {
+    if (count) terms.push([STATS_ATTRIBUTE.code(code), count]);
+  }
+  if (delta.durationSumCentis) terms.push([STATS_ATTRIBUTE.durationSumCentis, delta.durationSumCentis]);
+  if (delta.bytesIn) terms.push([STATS_ATTRIBUTE.bytesIn, delta.bytesIn]);
+  if (delta.bytesOut) terms.push([STATS_ATTRIBUTE.bytesOut, delta.bytesOut]);
+  if (delta.slow) terms.push([STATS_ATTRIBUTE.slow, delta.slow]);
+  for (const [index, count] of delta.histogram) {
+    if (count) terms.push([histogramAttribute(index), count]);
+  }
+  return terms;
+}
+
+function addUpdate(
+  table: string,
+  delta: StatsDelta,
+  terms: ReadonlyArray<[string, number]>,
+  expiresAt: number,
+): StatsUpdate {
+  const names: Record<string, string> = { '#ttl': STATS_ATTRIBUTE.expiresAt };
+  const values: Record<string, NativeAttributeValue> = { ':ttl': expiresAt };
+  const adds = terms.map(([attribute, amount], i) => {
+    names[`#a${i}`] = attribute;
+    values[`:a${i}`] = amount;
+    return `#a${i} :a${i}`;
+  });
+  return {
+    TableName: table,
+    Key: { pk: delta.pk, sk: delta.sk },
+    // The TTL comes from the bucket's start, so every write sets the same value.
+    UpdateExpression: `SET #ttl = :ttl ADD ${adds.join(', ')}`,
+    ExpressionAttributeNames: names,
+    ExpressionAttributeValues: values,
+  };
+}
+
+/**
+ * The counter update of a delta as one UpdateItem, for a transaction (which may touch an item
+ * once). Throws when the delta has more than MAX_ADD_TERMS terms: the aggregator's chunking
+ * keeps each delta below that.
+ */
+export function counterUpdate(table: string, delta: StatsDelta, retention: RetentionSettings): StatsUpdate {
+  const terms = addTerms(delta);
+  if (terms.length > MAX_ADD_TERMS) {
+    throw new Error(`delta ${delta.pk} ${delta.sk} has ${terms.length} terms, over ${MAX_ADD_TERMS}`);
+  }
+  return addUpdate(table, delta, terms, bucketExpiresAt(delta.pk, retention));
+}
+
+/** The counter updates of a delta of any size, split into UpdateItems of ≤ MAX_ADD_TERMS terms. */
+export function counterUpdates(
+  table: string,
+  delta: StatsDelta,
+  retention: RetentionSettings,
+): StatsUpdate[] {
+  const terms = addTerms(delta);
+  const expiresAt = bucketExpiresAt(delta.pk, retention);
+  const updates: StatsUpdate[] = [];
+  for (let i = 0; i < terms.length; i += MAX_ADD_TERMS) {
+    updates.push(addUpdate(table, delta, terms.slice(i, i + MAX_ADD_TERMS), expiresAt));
+  }
+  return updates;
+}
+
+/**
+ * Max duration and last request time are maxima, not sums: they cannot be `ADD`ed, but they
+ * are idempotent, so each is a conditional SET that only ever raises the value (a failed
+ * condition means the stored value is already at least as high). Applying them twice is
+ * harmless, which is why they can live outside the exactly-once transaction.
+ */
+export function extremaUpdates(
+  table: string,
+  delta: StatsDelta,
+  retention: RetentionSettings,
+): StatsUpdate[] {
+  const raise = (attribute: string, value: string | number): StatsUpdate => ({
+    TableName: table,
+    Key: { pk: delta.pk, sk: delta.sk },
+    UpdateExpression: 'SET #v = :v, #ttl = :ttl',
+    ConditionExpression: 'attribute_not_exists(#v) OR #v < :v',
+    ExpressionAttributeNames: { '#v': attribute, '#ttl': STATS_ATTRIBUTE.expiresAt },
+    ExpressionAttributeValues: { ':v': value, ':ttl': bucketExpiresAt(delta.pk, retention) },
+  });
+  const updates: StatsUpdate[] = [];
+  if (delta.total > 0) updates.push(raise(STATS_ATTRIBUTE.durationMax, delta.durationMaxMs));
+  if (delta.lastRequestAt) updates.push(raise(STATS_ATTRIBUTE.lastRequestAt, delta.lastRequestAt));
+  return updates;
+}
