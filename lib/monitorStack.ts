@@ -1,0 +1,205 @@
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import type { Construct } from 'constructs';
+import { alertRulesToEnv } from '../core/alerts/config';
+import { API_BASE_PATH, API_ROUTES } from '../core/apiRoutes';
+import { configToEnv, DEFAULTS, ENV, type MonitorConfig } from '../core/config';
+import { aggregateConsumer, alertConsumer } from '../core/streamConsumers';
+import { AlertTopic } from './alertTopic';
+import { MonitorAlarms } from './monitorAlarms';
+import { MonitorApi } from './monitorApi';
+import { MonitorFunction } from './monitorFunction';
+import { SETTINGS_DEFAULTS, type MonitorSettings } from './monitorSettings';
+import { MonitorTables } from './monitorTables';
+import { RequestLogWriterPolicy } from './requestLogWriterPolicy';
+import { StreamConsumer } from './streamConsumer';
+import { grantStatsWrite } from './tableAccess';
+
+export interface MonitorStackProps extends StackProps {
+  /** Deployment settings (see `lib/monitorSettings.ts`). @default SETTINGS_DEFAULTS */
+  readonly settings?: MonitorSettings;
+}
+
+/**
+ * The whole gRPC Monitor, wired in data-flow order: tables → stream consumers (aggregate, alert)
+ * → alert topic → API → alarms on all of it.
+ */
+export class MonitorStack extends Stack {
+  readonly settings: MonitorSettings;
+  readonly tables: MonitorTables;
+  readonly writerPolicy: RequestLogWriterPolicy;
+  readonly aggregateFunction: MonitorFunction;
+  readonly aggregateConsumer: StreamConsumer;
+  readonly alertFunction: MonitorFunction;
+  readonly alertConsumer: StreamConsumer;
+  readonly ruleEvaluationFunction: MonitorFunction;
+  readonly ruleEvaluationSchedule: Rule;
+  readonly alertTopic: AlertTopic;
+  readonly api: MonitorApi;
+  readonly alarms: MonitorAlarms;
+  /** The config every Lambda receives as environment (`configToEnv`). */
+  readonly config: MonitorConfig;
+
+  constructor(scope: Construct, id: string, props: MonitorStackProps = {}) {
+    super(scope, id, {
+      description: 'gRPC Monitor: records, aggregates and watches every call to a gRPC server',
+      ...props,
+    });
+    const settings: MonitorSettings = props.settings ?? SETTINGS_DEFAULTS;
+    this.settings = settings;
+    const logRetention = settings.logRetentionDays;
+
+    this.tables = new MonitorTables(this, 'Tables', { deletionProtection: settings.deletionProtection });
+    this.writerPolicy = new RequestLogWriterPolicy(this, 'GrpcServiceWriter', {
+      table: this.tables.requestLog,
+    });
+    this.config = {
+      requestLogTable: this.tables.requestLog.tableName,
+      statsTable: this.tables.stats.tableName,
+      shards: settings.shards,
+      slowThresholdMs: settings.slowThresholdMs,
+      retentionDays: settings.retentionDays,
+      minuteRetentionHours: settings.minuteRetentionHours,
+      heartbeatStaleSeconds: DEFAULTS.heartbeatStaleSeconds,
+    };
+    const environment = configToEnv(this.config);
+
+    this.aggregateFunction = new MonitorFunction(this, 'Aggregate', {
+      entry: 'lambdas/aggregate/index.ts',
+      description: 'gRPC Monitor: folds RequestLog stream records into Stats counters',
+      memorySize: 512,
+      timeout: Duration.seconds(60),
+      logRetention,
+      environment,
+    });
+    grantStatsWrite(this.aggregateFunction.role, this.tables.stats);
+    this.aggregateConsumer = new StreamConsumer(this, 'AggregateStream', {
+      table: this.tables.requestLog,
+      function: this.aggregateFunction.function,
+      settings: aggregateConsumer,
+    });
+
+    this.alertTopic = new AlertTopic(this, 'Alerts', {
+      ...(settings.alertEmail !== undefined && { email: settings.alertEmail }),
+      kms: settings.alertTopicKms,
+    });
+    const alertEnvironment = {
+      ...environment,
+      [ENV.topicArn]: this.alertTopic.topic.topicArn,
+      ...alertRulesToEnv(settings.alertRules),
+    };
+    this.alertFunction = new MonitorFunction(this, 'Alert', {
+      entry: 'lambdas/alert/index.ts',
+      description: 'gRPC Monitor: publishes alerts for failed and slow calls and rule breaches',
+      memorySize: 256,
+      timeout: Duration.seconds(30),
+      logRetention,
+      environment: alertEnvironment,
+    });
+    this.alertConsumer = new StreamConsumer(this, 'AlertStream', {
+      table: this.tables.requestLog,
+      function: this.alertFunction.function,
+      settings: alertConsumer,
+    });
+    // The window rules also run every minute, so a rule that cleared says so with no new error.
+    this.ruleEvaluationFunction = new MonitorFunction(this, 'RuleEvaluation', {
+      entry: 'lambdas/alert/index.ts',
+      handler: 'evaluationHandler',
+      description: 'gRPC Monitor: evaluates the alert window rules every minute',
+      memorySize: 256,
+      timeout: Duration.seconds(50),
+      logRetention,
+      environment: alertEnvironment,
+    });
+    this.ruleEvaluationSchedule = new Rule(this, 'RuleEvaluationSchedule', {
+      description: 'gRPC Monitor: evaluate alert window rules',
+      schedule: Schedule.rate(Duration.minutes(1)),
+      targets: [
+        new LambdaFunction(this.ruleEvaluationFunction.function, {
+          // A missed minute is covered by the next one: do not pile up late evaluations.
+          maxEventAge: Duration.minutes(1),
+          retryAttempts: 0,
+        }),
+      ],
+    });
+    for (const fn of [this.alertFunction, this.ruleEvaluationFunction]) {
+      grantStatsWrite(fn.role, this.tables.stats);
+      this.alertTopic.topic.grantPublish(fn.role);
+    }
+
+    this.api = new MonitorApi(this, 'Api', {
+      routes: API_ROUTES,
+      readTables: [
+        { table: this.tables.requestLog, withIndexes: true },
+        { table: this.tables.stats, withIndexes: false },
+      ],
+      environment,
+      tokenSecretName: settings.tokenSecretName,
+      corsAllowOrigins: settings.corsAllowOrigins,
+      throttleRate: settings.apiThrottleRate,
+      throttleBurst: settings.apiThrottleBurst,
+      logRetention,
+    });
+
+    const functions = new Map<string, IFunction>([
+      ['Aggregate', this.aggregateFunction.function],
+      ['Alert', this.alertFunction.function],
+      ['RuleEvaluation', this.ruleEvaluationFunction.function],
+      ['Authorizer', this.api.authorizerFunction.function],
+      ...[...this.api.routeFunctions].map(([name, fn]): [string, IFunction] => [`Api-${name}`, fn.function]),
+    ]);
+    this.alarms = new MonitorAlarms(this, 'Alarms', {
+      topic: this.alertTopic.topic,
+      streamConsumers: [
+        {
+          name: 'Aggregate',
+          function: this.aggregateFunction.function,
+          onFailureQueue: this.aggregateConsumer.onFailureQueue,
+        },
+        {
+          name: 'Alert',
+          function: this.alertFunction.function,
+          onFailureQueue: this.alertConsumer.onFailureQueue,
+        },
+      ],
+      functions,
+      api: this.api.api,
+      tables: [
+        {
+          name: 'RequestLog',
+          table: this.tables.requestLog,
+          indexNames: this.tables.requestLogDefinition.globalIndexes.map((i) => i.indexName),
+        },
+        {
+          name: 'Stats',
+          table: this.tables.stats,
+          indexNames: this.tables.statsDefinition.globalIndexes.map((i) => i.indexName),
+        },
+      ],
+    });
+
+    new CfnOutput(this, 'ApiUrl', {
+      value: `${this.api.url}${API_BASE_PATH}/`,
+      description: 'Monitor API base URL',
+    });
+    new CfnOutput(this, 'RequestLogTableName', {
+      value: this.tables.requestLog.tableName,
+      description: `RequestLog table: set ${ENV.requestLogTable} of the gRPC service to this`,
+    });
+    new CfnOutput(this, 'StatsTableName', { value: this.tables.stats.tableName, description: 'Stats table' });
+    new CfnOutput(this, 'AlertTopicArn', {
+      value: this.alertTopic.topic.topicArn,
+      description: 'SNS topic of alerts and alarms',
+    });
+    new CfnOutput(this, 'ApiTokenSecretName', {
+      value: settings.tokenSecretName,
+      description: 'Secrets Manager secret holding the API bearer token',
+    });
+    new CfnOutput(this, 'GrpcServicePolicyArn', {
+      value: this.writerPolicy.policy.managedPolicyArn,
+      description: "Attach to the gRPC service's role: write access to the RequestLog table only",
+    });
+  }
+}

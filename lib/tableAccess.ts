@@ -1,0 +1,44 @@
+import { Stack, Validations, type CfnElement } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { PolicyStatement, type IRole } from 'aws-cdk-lib/aws-iam';
+
+/**
+ * DynamoDB access by role, narrower than CDK's grantReadData/grantReadWriteData: readers get no
+ * Scan (every list is a Query), no stream reads and no DescribeTable; Stats writers get no
+ * DeleteItem (counters, checkpoints and cooldowns are only added to, and expire by TTL).
+ */
+export const TABLE_READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'] as const;
+
+export const STATS_WRITE_ACTIONS = [
+  ...TABLE_READ_ACTIONS,
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  // TransactWriteItems is authorized per action inside it: ConditionCheck needs its own grant.
+  'dynamodb:ConditionCheckItem',
+] as const;
+
+/** The table's ARN, and its indexes' when `withIndexes` (Queries on a GSI name the index ARN). */
+function tableResources(table: ITable, withIndexes: boolean): string[] {
+  return withIndexes ? [table.tableArn, `${table.tableArn}/index/*`] : [table.tableArn];
+}
+
+export function grantTableRead(role: IRole, table: ITable, withIndexes: boolean): void {
+  role.addToPrincipalPolicy(
+    new PolicyStatement({ actions: [...TABLE_READ_ACTIONS], resources: tableResources(table, withIndexes) }),
+  );
+  if (withIndexes) {
+    const stack = Stack.of(table);
+    const logicalId = stack.resolve((table.node.defaultChild as CfnElement).logicalId) as string;
+    Validations.of(role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${logicalId}.Arn>/index/*]`,
+      reason:
+        "Reads query the table's own GSIs (by time, service, status); index/* names only this table's indexes.",
+    });
+  }
+}
+
+export function grantStatsWrite(role: IRole, table: ITable): void {
+  role.addToPrincipalPolicy(
+    new PolicyStatement({ actions: [...STATS_WRITE_ACTIONS], resources: tableResources(table, false) }),
+  );
+}
