@@ -22,6 +22,13 @@ export const SENT_PK = 'ALERT#SENT';
 /** Sent marks outlive any redelivery (Lambda gives up on a record after `maxRecordAgeSeconds`, 1 h). */
 const SENT_MARK_TTL_SECONDS = 2 * 86_400;
 
+/**
+ * TTL epoch seconds. DynamoDB deletes by its own wall clock, so this never counts from a clock
+ * behind real time (an injected test clock in the past would have the item deleted at once).
+ */
+const ttlFrom = (now: Date, seconds: number): number =>
+  Math.floor(Math.max(now.getTime(), Date.now()) / 1000) + seconds;
+
 export interface CooldownKey {
   readonly key: string;
   readonly service: string;
@@ -69,7 +76,7 @@ export class CooldownStore {
           pk: SENT_PK,
           sk: `error#${requestId}`,
           sent_at: now.toISOString(),
-          expires_at: Math.floor(now.getTime() / 1000) + SENT_MARK_TTL_SECONDS,
+          expires_at: ttlFrom(now, SENT_MARK_TTL_SECONDS),
         },
       }),
     );
@@ -108,7 +115,7 @@ export class CooldownStore {
             ':rest': alsoSuppressed,
             ':service': key.service,
             ':method': key.method,
-            ':expires': Math.floor(now.getTime() / 1000) + cooldownSeconds + SENT_MARK_TTL_SECONDS,
+            ':expires': ttlFrom(now, cooldownSeconds + SENT_MARK_TTL_SECONDS),
           },
           ReturnValues: 'ALL_NEW',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',

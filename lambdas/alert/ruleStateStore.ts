@@ -108,24 +108,27 @@ export class RuleStateStore {
   /** Puts back the state `apply` replaced (the message was not sent, so the next evaluation retries). */
   async undo(decision: RuleDecision, before: Record<string, unknown>): Promise<void> {
     const fire = decision.transition === 'fire';
-    const restore = {
-      firing: before.firing === true,
-      firing_since: before.firing_since ?? null,
-      last_fired_at: before.last_fired_at ?? null,
-    };
+    // Absent attributes are removed, not set to NULL: the fire condition compares last_fired_at.
+    const set = ['firing = :firing'];
+    const remove: string[] = [];
+    const values: Record<string, unknown> = { ':firing': before.firing === true, ':applied': fire };
+    for (const [name, value] of [
+      ['firing_since', before.firing_since],
+      ['last_fired_at', before.last_fired_at],
+    ] as const) {
+      if (typeof value === 'string') {
+        set.push(`${name} = :${name}`);
+        values[`:${name}`] = value;
+      } else remove.push(name);
+    }
     try {
       await this.ddb.send(
         new UpdateCommand({
           TableName: this.table,
           Key: { pk: RULE_STATE_PK, sk: stateKey(decision.rule, decision.scopeKey) },
-          UpdateExpression: 'SET firing = :firing, firing_since = :since, last_fired_at = :last',
+          UpdateExpression: `SET ${set.join(', ')}${remove.length > 0 ? ` REMOVE ${remove.join(', ')}` : ''}`,
           ConditionExpression: 'firing = :applied',
-          ExpressionAttributeValues: {
-            ':firing': restore.firing,
-            ':since': restore.firing_since,
-            ':last': restore.last_fired_at,
-            ':applied': fire,
-          },
+          ExpressionAttributeValues: values,
         }),
       );
     } catch (error) {
