@@ -1,8 +1,8 @@
-import { Effect, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Stack } from 'aws-cdk-lib';
+import { Effect, PolicyStatement, ServicePrincipal, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
-import { Stack } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 
 export interface AlertTopicProps {
@@ -60,5 +60,23 @@ export class AlertTopic extends Construct {
       }),
     );
     if (props.email) this.topic.addSubscription(new EmailSubscription(props.email));
+  }
+
+  /**
+   * Publish rights, spelled out instead of Topic.grantPublish, whose key grant carries the
+   * wildcard action `kms:GenerateDataKey*`: SNS needs exactly GenerateDataKey and Decrypt.
+   */
+  grantPublish(grantee: IGrantable): void {
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['sns:Publish'], resources: [this.topic.topicArn] }),
+    );
+    if (this.key) {
+      grantee.grantPrincipal.addToPrincipalPolicy(
+        new PolicyStatement({
+          actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+          resources: [this.key.keyArn],
+        }),
+      );
+    }
   }
 }

@@ -126,7 +126,7 @@ export class MonitorStack extends Stack {
     });
     for (const fn of [this.alertFunction, this.ruleEvaluationFunction]) {
       grantStatsWrite(fn.role, this.tables.stats);
-      this.alertTopic.topic.grantPublish(fn.role);
+      this.alertTopic.grantPublish(fn.role);
     }
 
     this.api = new MonitorApi(this, 'Api', {

@@ -1,0 +1,496 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Match } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { Validations } from 'aws-cdk-lib';
+import { DEFAULT_ALERT_RULES } from '../../core/alerts/config';
+import { API_ROUTES } from '../../core/apiRoutes';
+import { ENV } from '../../core/config';
+import { aggregateConsumer, alertConsumer } from '../../core/streamConsumers';
+import { toFilterPatterns } from '../../core/streamFilter';
+import { createTableInput, requestLogTable, statsTable } from '../../core/tables';
+import { httpApiPath } from '../../lib/monitorApi';
+import { REQUEST_LOG_WRITER_ACTIONS } from '../../lib/requestLogWriterPolicy';
+import { TABLE_READ_ACTIONS } from '../../lib/tableAccess';
+import { synthMonitorStack, type CfnResource } from './synth';
+
+// Prepare: one synthesis for the whole file, with every optional context value given.
+const ALERT_RULES_OVERRIDE = { errorRate: { thresholdPercent: 10 }, cooldownSeconds: 600 };
+const synth = synthMonitorStack({
+  alertEmail: 'ops@example.com',
+  corsAllowOrigins: 'https://dash.example.com',
+  alertRules: JSON.stringify(ALERT_RULES_OVERRIDE),
+  shards: '4',
+  slowThresholdMs: '750',
+});
+const { stack, template, resources, outputs, ofType } = synth;
+
+const ref = (resource: { node: { defaultChild?: unknown } }) => ({
+  Ref: stack.resolve((resource.node.defaultChild as { logicalId: string }).logicalId),
+});
+const logicalId = (resource: { node: { defaultChild?: unknown } }): string =>
+  stack.resolve((resource.node.defaultChild as { logicalId: string }).logicalId);
+const requestLogId = logicalId(stack.tables.requestLog);
+const statsId = logicalId(stack.tables.stats);
+const topicRef = ref(stack.alertTopic.topic);
+
+function functionsById(): Map<string, CfnResource> {
+  return new Map(ofType('AWS::Lambda::Function'));
+}
+
+/** Every IAM statement of identity policies (inline and managed) in the template. */
+function identityStatements(): { id: string; statement: Record<string, unknown> }[] {
+  return [...ofType('AWS::IAM::Policy'), ...ofType('AWS::IAM::ManagedPolicy')].flatMap(([id, r]) =>
+    (r.Properties.PolicyDocument as { Statement: Record<string, unknown>[] }).Statement.map((statement) => ({
+      id,
+      statement,
+    })),
+  );
+}
+
+const asList = (v: unknown): unknown[] => (Array.isArray(v) ? v : [v]);
+
+describe('tables', () => {
+  it('builds RequestLog from the core definition: key, INCLUDE GSIs, TTL, stream, on-demand, PITR, KMS', () => {
+    const table = resources[requestLogId]!;
+    const expected = createTableInput(requestLogTable, 'unused');
+    assert.deepEqual(table.Properties.KeySchema, expected.KeySchema);
+    assert.deepEqual(
+      new Set(table.Properties.AttributeDefinitions as unknown[]),
+      new Set(expected.AttributeDefinitions),
+    );
+    assert.deepEqual(table.Properties.GlobalSecondaryIndexes, expected.GlobalSecondaryIndexes);
+    assert.deepEqual(
+      (table.Properties.GlobalSecondaryIndexes as { IndexName: string }[]).map((i) => i.IndexName),
+      ['by_time', 'by_service', 'by_status'],
+    );
+    assert.deepEqual(table.Properties.TimeToLiveSpecification, {
+      AttributeName: 'expires_at',
+      Enabled: true,
+    });
+    assert.deepEqual(table.Properties.StreamSpecification, { StreamViewType: 'NEW_AND_OLD_IMAGES' });
+    assert.equal(table.Properties.BillingMode, 'PAY_PER_REQUEST');
+    assert.deepEqual(table.Properties.PointInTimeRecoverySpecification, { PointInTimeRecoveryEnabled: true });
+    assert.deepEqual(table.Properties.SSESpecification, { SSEEnabled: true });
+    assert.equal(table.Properties.DeletionProtectionEnabled, true);
+    assert.equal(table.DeletionPolicy, 'Retain');
+  });
+
+  it('builds Stats from the core definition: pk/sk, TTL, no stream, no GSI', () => {
+    const table = resources[statsId]!;
+    const expected = createTableInput(statsTable, 'unused');
+    assert.deepEqual(table.Properties.KeySchema, expected.KeySchema);
+    assert.deepEqual(table.Properties.AttributeDefinitions, expected.AttributeDefinitions);
+    assert.equal(table.Properties.GlobalSecondaryIndexes, undefined);
+    assert.equal(table.Properties.StreamSpecification, undefined);
+    assert.deepEqual(table.Properties.TimeToLiveSpecification, {
+      AttributeName: 'expires_at',
+      Enabled: true,
+    });
+    assert.equal(table.Properties.DeletionProtectionEnabled, true);
+  });
+
+  it('uses the very objects core/tables.ts exports (the ones local/tables.ts creates tables from)', () => {
+    assert.equal(stack.tables.requestLogDefinition, requestLogTable);
+    assert.equal(stack.tables.statsDefinition, statsTable);
+  });
+});
+
+describe('functions', () => {
+  // 2 stream consumers, the rule schedule, the authorizer, one per route.
+  const expectedCount = 4 + API_ROUTES.length;
+
+  it('runs every function on ARM64 and the newest Node.js runtime, with its own log group', () => {
+    const functions = functionsById();
+    assert.equal(functions.size, expectedCount);
+    const logGroups = new Map(ofType('AWS::Logs::LogGroup'));
+    for (const [id, fn] of functions) {
+      assert.equal(fn.Properties.Runtime, 'nodejs24.x', id);
+      assert.deepEqual(fn.Properties.Architectures, ['arm64'], id);
+      const logGroup = (fn.Properties.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
+      assert.equal(logGroups.get(logGroup)?.Properties.RetentionInDays, 30, id);
+    }
+  });
+
+  it('gives every function the monitor config from the context, with the real table names', () => {
+    for (const [id, fn] of functionsById()) {
+      if (id.startsWith('ApiAuthorizer')) continue;
+      const env = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+      assert.deepEqual(env[ENV.requestLogTable], { Ref: requestLogId }, id);
+      assert.deepEqual(env[ENV.statsTable], { Ref: statsId }, id);
+      assert.equal(env[ENV.shards], '4', id);
+      assert.equal(env[ENV.slowThresholdMs], '750', id);
+      assert.equal(env[ENV.retentionDays], '30', id);
+      assert.equal(env[ENV.apiToken], undefined, `${id} must not see the token`);
+    }
+  });
+
+  it('gives the alert consumer and the rule schedule the topic and the merged, validated rules', () => {
+    const expectedRules = JSON.stringify({
+      ...DEFAULT_ALERT_RULES,
+      errorRate: { ...DEFAULT_ALERT_RULES.errorRate, thresholdPercent: 10 },
+      cooldownSeconds: 600,
+    });
+    for (const construct of [stack.alertFunction, stack.ruleEvaluationFunction]) {
+      const fn = resources[logicalId(construct.function)]!;
+      const env = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+      assert.deepEqual(env[ENV.topicArn], topicRef);
+      assert.deepEqual(JSON.parse(env[ENV.alertRules] as string), JSON.parse(expectedRules));
+    }
+    const evaluation = resources[logicalId(stack.ruleEvaluationFunction.function)]!;
+    assert.equal(evaluation.Properties.Handler, 'index.evaluationHandler');
+  });
+
+  it('gives the authorizer only the secret ARN, never the token', () => {
+    const fn = resources[logicalId(stack.api.authorizerFunction.function)]!;
+    const env = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    assert.deepEqual(Object.keys(env), [ENV.apiTokenSecret]);
+    assert.deepEqual(env[ENV.apiTokenSecret], ref(stack.api.tokenSecret));
+  });
+
+  it('runs the rule evaluation every minute from EventBridge', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 minute)',
+      State: 'ENABLED',
+      Targets: [
+        Match.objectLike({
+          Arn: { 'Fn::GetAtt': [logicalId(stack.ruleEvaluationFunction.function), 'Arn'] },
+          RetryPolicy: { MaximumEventAgeInSeconds: 60, MaximumRetryAttempts: 0 },
+        }),
+      ],
+    });
+  });
+});
+
+describe('stream event sources', () => {
+  const cases = [
+    {
+      name: 'aggregate',
+      settings: aggregateConsumer,
+      fn: () => stack.aggregateFunction,
+      consumer: () => stack.aggregateConsumer,
+    },
+    {
+      name: 'alert',
+      settings: alertConsumer,
+      fn: () => stack.alertFunction,
+      consumer: () => stack.alertConsumer,
+    },
+  ];
+  for (const { name, settings, fn, consumer } of cases) {
+    it(`feeds ${name} from the RequestLog stream with the core settings, filter and on-failure queue`, () => {
+      template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+        FunctionName: ref(fn().function),
+        EventSourceArn: { 'Fn::GetAtt': [requestLogId, 'StreamArn'] },
+        StartingPosition: 'TRIM_HORIZON',
+        BatchSize: settings.batchSize,
+        MaximumBatchingWindowInSeconds: settings.maxBatchingWindowSeconds,
+        MaximumRetryAttempts: settings.retryAttempts,
+        MaximumRecordAgeInSeconds: settings.maxRecordAgeSeconds,
+        BisectBatchOnFunctionError: true,
+        ParallelizationFactor: 1,
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        DestinationConfig: {
+          OnFailure: { Destination: { 'Fn::GetAtt': [logicalId(consumer().onFailureQueue), 'Arn'] } },
+        },
+        FilterCriteria: {
+          Filters: toFilterPatterns(settings.filter).map((p) => ({ Pattern: JSON.stringify(p) })),
+        },
+      });
+    });
+  }
+
+  it('has exactly these two mappings, and encrypted, TLS-only on-failure queues', () => {
+    assert.equal(ofType('AWS::Lambda::EventSourceMapping').length, 2);
+    for (const [, queue] of ofType('AWS::SQS::Queue')) {
+      assert.equal(queue.Properties.SqsManagedSseEnabled, true);
+    }
+    assert.equal(ofType('AWS::SQS::QueuePolicy').length, 2);
+  });
+});
+
+describe('IAM', () => {
+  it('has no wildcard action anywhere and no AWS managed policy on any role', () => {
+    for (const { id, statement } of identityStatements()) {
+      for (const action of asList(statement.Action)) {
+        assert.ok(typeof action === 'string' && !action.includes('*'), `${id}: action ${String(action)}`);
+      }
+    }
+    for (const [id, role] of ofType('AWS::IAM::Role')) {
+      assert.equal(role.Properties.ManagedPolicyArns, undefined, id);
+    }
+  });
+
+  it('limits the gRPC service policy to BatchWriteItem/PutItem/UpdateItem on the RequestLog table', () => {
+    const policy = resources[logicalId(stack.writerPolicy.policy)]!;
+    assert.equal(policy.Type, 'AWS::IAM::ManagedPolicy');
+    assert.deepEqual((policy.Properties.PolicyDocument as { Statement: unknown[] }).Statement, [
+      {
+        Effect: 'Allow',
+        Action: [...REQUEST_LOG_WRITER_ACTIONS],
+        Resource: { 'Fn::GetAtt': [requestLogId, 'Arn'] },
+      },
+    ]);
+    assert.deepEqual(REQUEST_LOG_WRITER_ACTIONS, [
+      'dynamodb:BatchWriteItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+    ]);
+  });
+
+  it('lets API handlers only read (Query/GetItem/BatchGetItem), and only the two tables', () => {
+    const apiRoles = [...stack.api.routeFunctions.values()].map((f) =>
+      logicalId(f.role.node.findChild('DefaultPolicy')),
+    );
+    const dynamoStatements = identityStatements().filter(
+      ({ id, statement }) =>
+        apiRoles.includes(id) && asList(statement.Action).some((a) => String(a).startsWith('dynamodb:')),
+    );
+    assert.equal(dynamoStatements.length, apiRoles.length * 2);
+    for (const { statement } of dynamoStatements) {
+      assert.deepEqual(statement.Action, [...TABLE_READ_ACTIONS]);
+    }
+  });
+
+  it('lets only the authorizer read the token secret', () => {
+    const readers = identityStatements().filter(({ statement }) =>
+      asList(statement.Action).includes('secretsmanager:GetSecretValue'),
+    );
+    assert.deepEqual(
+      readers.map((r) => r.id),
+      [logicalId(stack.api.authorizerFunction.role.node.findChild('DefaultPolicy'))],
+    );
+  });
+});
+
+describe('API', () => {
+  it('has one GET route per API_ROUTES entry; public ones without, the others with the authorizer', () => {
+    const routes = ofType('AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties);
+    assert.equal(routes.length, API_ROUTES.length);
+    const authorizerId = { Ref: logicalId(stack.api.api.node.findChild('BearerToken')) };
+    for (const route of API_ROUTES) {
+      const deployed = routes.find((r) => r.RouteKey === `GET ${httpApiPath(route.path)}`);
+      assert.ok(deployed, route.path);
+      if (route.public) {
+        assert.equal(deployed.AuthorizationType, 'NONE', route.path);
+      } else {
+        assert.equal(deployed.AuthorizationType, 'CUSTOM', route.path);
+        assert.deepEqual(deployed.AuthorizerId, authorizerId, route.path);
+      }
+    }
+    assert.deepEqual(
+      [...stack.api.routeFunctions.keys()],
+      API_ROUTES.map((r) => r.name),
+    );
+  });
+
+  it('deploys trailing-slash contract paths without the slash (API Gateway answers /x/ on /x)', () => {
+    assert.equal(httpApiPath('/cfg/grpc/monitor/overview/'), '/cfg/grpc/monitor/overview');
+    assert.equal(
+      httpApiPath('/cfg/grpc/monitor/requests/{request_id}/'),
+      '/cfg/grpc/monitor/requests/{request_id}',
+    );
+    assert.equal(httpApiPath('/'), '/');
+  });
+
+  it('checks the bearer token with a simple-response Lambda authorizer on the Authorization header', () => {
+    template.resourceCountIs('AWS::ApiGatewayV2::Authorizer', 1);
+    template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      AuthorizerType: 'REQUEST',
+      AuthorizerPayloadFormatVersion: '2.0',
+      EnableSimpleResponses: true,
+      IdentitySource: ['$request.header.Authorization'],
+      AuthorizerResultTtlInSeconds: 300,
+    });
+    template.hasResourceProperties('AWS::SecretsManager::Secret', {
+      Name: 'grpc-monitor/api-token',
+      GenerateSecretString: { PasswordLength: 48, ExcludePunctuation: true },
+    });
+  });
+
+  it('throttles the stage, writes JSON access logs, and allows the configured CORS origin', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      AutoDeploy: true,
+      DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
+      AccessLogSettings: {
+        DestinationArn: { 'Fn::GetAtt': [logicalId(stack.api.accessLogs), 'Arn'] },
+        Format: Match.stringLikeRegexp('"requestId":"\\$context.requestId"'),
+      },
+    });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
+      CorsConfiguration: Match.objectLike({
+        AllowOrigins: ['https://dash.example.com'],
+        AllowHeaders: Match.arrayWith(['authorization']),
+      }),
+    });
+  });
+});
+
+describe('alert topic', () => {
+  it('denies publishing without TLS and lets only this account’s CloudWatch alarms in', () => {
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      Topics: [topicRef],
+      PolicyDocument: {
+        Statement: [
+          Match.objectLike({
+            Effect: 'Deny',
+            Action: 'sns:Publish',
+            Principal: '*',
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+          }),
+          Match.objectLike({
+            Effect: 'Allow',
+            Action: 'sns:Publish',
+            Principal: { Service: 'cloudwatch.amazonaws.com' },
+            Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+          }),
+        ],
+      },
+    });
+  });
+
+  it('subscribes the alertEmail address', () => {
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'ops@example.com',
+      TopicArn: topicRef,
+    });
+  });
+});
+
+describe('alarms', () => {
+  const alarms = () => ofType('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
+
+  it('sends every alarm and its recovery to the alert topic', () => {
+    // On-failure + iterator age per consumer, errors + throttles per function, API 5xx, 2 tables.
+    assert.equal(alarms().length, 2 * 2 + 2 * functionsById().size + 1 + 2);
+    for (const alarm of alarms()) {
+      assert.deepEqual(alarm.AlarmActions, [topicRef], String(alarm.AlarmDescription));
+      assert.deepEqual(alarm.OKActions, [topicRef], String(alarm.AlarmDescription));
+    }
+  });
+
+  it('alarms when an on-failure queue holds a message', () => {
+    for (const consumer of [stack.aggregateConsumer, stack.alertConsumer]) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'AWS/SQS',
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Dimensions: [
+          { Name: 'QueueName', Value: { 'Fn::GetAtt': [logicalId(consumer.onFailureQueue), 'QueueName'] } },
+        ],
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      });
+    }
+  });
+
+  it('alarms when a stream consumer’s iterator age passes a minute', () => {
+    for (const fn of [stack.aggregateFunction, stack.alertFunction]) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'AWS/Lambda',
+        MetricName: 'IteratorAge',
+        Dimensions: [{ Name: 'FunctionName', Value: ref(fn.function) }],
+        Statistic: 'Maximum',
+        Threshold: 60_000,
+        ComparisonOperator: 'GreaterThanThreshold',
+      });
+    }
+  });
+
+  it('alarms on errors and throttles of every function', () => {
+    for (const [id] of functionsById()) {
+      for (const metric of ['Errors', 'Throttles']) {
+        template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+          Namespace: 'AWS/Lambda',
+          MetricName: metric,
+          Dimensions: [{ Name: 'FunctionName', Value: { Ref: id } }],
+          Threshold: 1,
+        });
+      }
+    }
+  });
+
+  it('alarms on the API 5xx rate and on DynamoDB throttling of each table and GSI', () => {
+    const rate = alarms().find((a) => String(a.AlarmDescription).startsWith('API:'));
+    const metrics = rate?.Metrics as {
+      Expression?: string;
+      MetricStat?: { Metric: { MetricName: string } };
+    }[];
+    assert.equal(
+      metrics.find((m) => m.Expression)?.Expression,
+      '100 * errors / IF(requests > 0, requests, 1)',
+    );
+    assert.deepEqual(metrics.flatMap((m) => (m.MetricStat ? [m.MetricStat.Metric.MetricName] : [])).sort(), [
+      '5xx',
+      'Count',
+    ]);
+    assert.equal(rate?.Threshold, 5);
+    const requestLog = alarms().find((a) => String(a.AlarmDescription).startsWith('RequestLog:'));
+    const dims = (
+      requestLog?.Metrics as {
+        MetricStat?: { Metric: { MetricName: string; Dimensions: { Name: string; Value: unknown }[] } };
+      }[]
+    ).flatMap((m) => (m.MetricStat ? [m.MetricStat.Metric] : []));
+    // Read and write throttle events for the table and each of its 3 GSIs.
+    assert.equal(dims.length, 8);
+    assert.deepEqual(
+      new Set(
+        dims.flatMap((m) =>
+          m.Dimensions.filter((d) => d.Name === 'GlobalSecondaryIndexName').map((d) => d.Value),
+        ),
+      ),
+      new Set(['by_time', 'by_service', 'by_status']),
+    );
+  });
+});
+
+describe('outputs', () => {
+  it('exports the API URL, table names, topic ARN, secret name and the gRPC service policy', () => {
+    assert.deepEqual(Object.keys(outputs).sort(), [
+      'AlertTopicArn',
+      'ApiTokenSecretName',
+      'ApiUrl',
+      'GrpcServicePolicyArn',
+      'RequestLogTableName',
+      'StatsTableName',
+    ]);
+    assert.deepEqual(outputs.RequestLogTableName!.Value, { Ref: requestLogId });
+    assert.deepEqual(outputs.StatsTableName!.Value, { Ref: statsId });
+    assert.deepEqual(outputs.AlertTopicArn!.Value, topicRef);
+    assert.equal(outputs.ApiTokenSecretName!.Value, 'grpc-monitor/api-token');
+    assert.deepEqual(outputs.GrpcServicePolicyArn!.Value, ref(stack.writerPolicy.policy));
+    assert.deepEqual(outputs.ApiUrl!.Value, {
+      'Fn::Join': ['', [{ 'Fn::GetAtt': [logicalId(stack.api.api), 'ApiEndpoint'] }, '/cfg/grpc/monitor/']],
+    });
+  });
+});
+
+describe('cdk-nag', () => {
+  it('passes the AwsSolutions checks, every finding left acknowledged with a reason', () => {
+    const report = new AwsSolutionsChecks().validateScope(stack);
+    assert.deepEqual(
+      report.violations.map(
+        (v) => `${v.ruleName} ${v.violatingResources.map((r) => r.resourceLogicalId).join(',')}`,
+      ),
+      [],
+    );
+    assert.equal(report.success, true);
+    const acknowledged = stack.node
+      .findAll()
+      .flatMap((c) => c.node.metadata.filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY))
+      .flatMap((m) => Object.entries(m.data as Record<string, string>));
+    // The accepted findings, each a design decision explained where it is made.
+    assert.deepEqual(
+      new Set(acknowledged.map(([id]) => id.replace(/^Annotation::/, ''))),
+      new Set([
+        'AwsSolutions-IAM5[Resource::*]',
+        'AwsSolutions-SQS3',
+        'AwsSolutions-SMG4',
+        'AwsSolutions-APIG4',
+        `AwsSolutions-IAM5[Resource::<${requestLogId}.Arn>/index/*]`,
+      ]),
+    );
+    for (const [id, reason] of acknowledged) assert.ok(reason.length > 40, id);
+  });
+});
