@@ -92,10 +92,18 @@ function jarDirectory(): string {
   return join(libDir, newest);
 }
 
-// Runs java in the background, kills it when stdin reaches EOF (our end closed or we died).
-// (A background job's stdin is /dev/null in sh, so the pipe is kept on fd 3 for the watcher.)
-const WATCHDOG =
-  'exec 3<&0; java "$@" </dev/null & pid=$!; (cat <&3 >/dev/null; kill $pid 2>/dev/null) & wait $pid';
+// Runs java in the background and kills it when stdin reaches EOF (our end closed or we died).
+// On SIGTERM it kills java and waits for it and for the watcher, so when this shell has exited
+// nothing of ours is left. (A background job's stdin is /dev/null in sh, so the pipe is kept on
+// fd 3 for the watcher.)
+const WATCHDOG = [
+  'exec 3<&0',
+  'java "$@" </dev/null & pid=$!',
+  '(cat <&3 >/dev/null; kill $pid 2>/dev/null) & watcher=$!',
+  "trap 'kill $pid 2>/dev/null; stopping=1' TERM INT",
+  'while kill -0 $pid 2>/dev/null; do wait $pid; done',
+  'if [ -n "$stopping" ]; then wait $watcher; fi',
+].join('\n');
 
 export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Promise<DynamoDbLocal> {
   checkJava();
@@ -118,6 +126,9 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
 
   const child: ChildProcess = spawn('sh', ['-c', WATCHDOG, 'dynamodb-local', ...args], {
     stdio: ['pipe', 'ignore', 'pipe'],
+    // Its own process group: a terminal's Ctrl-C reaches only us, and we stop it last, after
+    // everything that still writes to it has flushed.
+    detached: true,
     cwd: tmpdir(), // it writes dynamodb-local-metadata.json into its working folder
   });
   let stderr = '';

@@ -1,0 +1,245 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { alertRulesFromEnv, MemoryPublisher, type AlertMessage, type AlertRulesConfig } from '../core/alerts';
+import { API_BASE_PATH, API_ROUTES } from '../core/apiRoutes';
+import { DEFAULTS, ENV, type MonitorConfig } from '../core/config';
+import { documentClient, type MonitorDeps } from '../core/deps';
+import { aggregateConsumer, alertConsumer } from '../core/streamConsumers';
+import { createAggregateHandler } from '../lambdas/aggregate';
+import { createAlertHandler, createRuleEvaluationHandler, type AlertDeps } from '../lambdas/alert';
+import {
+  loadAuthorizer,
+  loadRouteHandlers,
+  PortInUseError,
+  startApiServer,
+  type RunningApiServer,
+} from './apiServer';
+import { startDemo, type RunningDemo } from './demo';
+import { isPortFree, startDynamoDbLocal, type DynamoDbLocal } from './dynamoDbLocal';
+import { dynamoStreamSource } from './dynamoStreamSource';
+import type { StreamHandler } from './streamDelivery';
+import { startStreamPoller, type StreamPoller } from './streamPoller';
+import { latestStreamArn, streamsClient } from './streamRecords';
+import { ensureTables } from './tables';
+
+/**
+ * The whole system on one machine (`npm start`, and every integration test): DynamoDB Local with
+ * the tables from core/, stream pollers feeding the real aggregate and alert handlers, an HTTP
+ * server that plays API Gateway for the real API handlers and authorizer, and optionally a demo
+ * gRPC server behind the monitor's interceptor with demo traffic.
+ */
+export interface LocalOptions {
+  /** API port; 0 picks a free one. @default 8000 */
+  readonly apiPort?: number;
+  /** Interface the API listens on. @default '127.0.0.1' */
+  readonly apiHost?: string;
+  /** The demo gRPC server's port; 0 picks a free one. @default 50051 */
+  readonly grpcPort?: number;
+  /** DynamoDB Local's port when this starts it; absent picks a free one. */
+  readonly dynamoPort?: number;
+  /** Use a DynamoDB (Local) that is already running at this endpoint instead of starting one. */
+  readonly dynamoEndpoint?: string;
+  /** Keep DynamoDB Local's data in this folder across runs. @default in memory */
+  readonly dataDir?: string;
+  /** Run the demo gRPC server and its traffic. @default true */
+  readonly demo?: boolean;
+  /** The bearer token of the API. @default env GRPC_MONITOR_API_TOKEN, else generated */
+  readonly apiToken?: string;
+  /** Table names and other settings. @default DEFAULTS, unique table names with `dynamoEndpoint` */
+  readonly config?: Partial<MonitorConfig>;
+  /** Alert rules. @default env GRPC_MONITOR_ALERT_RULES, else the documented defaults */
+  readonly alertRules?: AlertRulesConfig;
+  /** Print alerts as they are published. @default true */
+  readonly printAlerts?: boolean;
+  /** The demo server's console lines (➡️ ✅ ❌): true (to `log`), false, or a sink. @default true */
+  readonly demoConsole?: boolean | ((line: string) => void);
+  /** Where the runtime's own lines go. @default console.log */
+  readonly log?: (line: string) => void;
+  /** How often the scheduled window-rule evaluation runs (the stack's schedule). @default 60000 */
+  readonly ruleEvaluationIntervalMs?: number;
+  /** Average demo calls per second. @default 4 */
+  readonly demoCallsPerSecond?: number;
+}
+
+export interface LocalEnvironment {
+  /** `http://127.0.0.1:8000`: the API is under `${apiUrl}/cfg/grpc/monitor/`. */
+  readonly apiUrl: string;
+  readonly dashboardUrl: string;
+  /** The demo gRPC server's `host:port`, when the demo runs. */
+  readonly grpcAddress: string | undefined;
+  /** DynamoDB client config for `createGrpcMonitor({ dynamoDb })` or `new DynamoDBClient(...)`. */
+  readonly dynamoDb: {
+    endpoint: string;
+    region: string;
+    credentials: { accessKeyId: string; secretAccessKey: string };
+  };
+  readonly tableName: string;
+  readonly statsTableName: string;
+  readonly apiToken: string;
+  /** True when the token was generated here (print it: nobody else knows it). */
+  readonly apiTokenGenerated: boolean;
+  /** Every alert published, in order. */
+  readonly alerts: AlertMessage[];
+  readonly config: MonitorConfig;
+  readonly deps: MonitorDeps;
+  /** The DynamoDB Local process this started (undefined when it reused `dynamoEndpoint`). */
+  readonly dynamoDbLocalPid: number | undefined;
+  readonly pollers: { readonly aggregate: StreamPoller; readonly alert: StreamPoller };
+  stop(): Promise<void>;
+}
+
+const REGION = 'local';
+const CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
+
+function resolveToken(option: string | undefined): { token: string; generated: boolean } {
+  const given = option ?? process.env[ENV.apiToken];
+  if (given) return { token: given, generated: false };
+  return { token: randomBytes(18).toString('base64url'), generated: true };
+}
+
+function resolveConfig(options: LocalOptions): MonitorConfig {
+  // A shared DynamoDB (tests) gets tables of its own, so runs never see each other's data.
+  const id = options.dynamoEndpoint ? `-${randomUUID().slice(0, 8)}` : '';
+  return {
+    ...DEFAULTS,
+    requestLogTable: `${DEFAULTS.requestLogTable}${id}`,
+    statsTable: `${DEFAULTS.statsTable}${id}`,
+    ...options.config,
+  };
+}
+
+/** Fails fast, before DynamoDB Local's seconds of start-up, when a port asked for is taken. */
+async function checkPorts(options: LocalOptions): Promise<void> {
+  const wanted: Array<[number | undefined, string]> = [
+    [options.apiPort ?? 8000, 'API server (--api-port)'],
+    [(options.demo ?? true) ? (options.grpcPort ?? 50051) : undefined, 'demo gRPC server (--grpc-port)'],
+    [options.dynamoEndpoint ? undefined : options.dynamoPort, 'DynamoDB Local (--dynamo-port)'],
+  ];
+  for (const [port, what] of wanted) {
+    if (port && !(await isPortFree(port))) throw new PortInUseError(port, what);
+  }
+}
+
+export async function startLocal(options: LocalOptions = {}): Promise<LocalEnvironment> {
+  await checkPorts(options);
+  const log = options.log ?? ((line: string) => console.log(line));
+  const { token, generated } = resolveToken(options.apiToken);
+  const config = resolveConfig(options);
+  const rules = options.alertRules ?? alertRulesFromEnv();
+  const cleanups: Array<() => Promise<void>> = [];
+  const stopAll = async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) {
+      await cleanup().catch((error: unknown) => log(`[local] stopping: ${String(error)}`));
+    }
+  };
+
+  try {
+    let dynamo: DynamoDbLocal | undefined;
+    if (!options.dynamoEndpoint) {
+      dynamo = await startDynamoDbLocal({ port: options.dynamoPort, dataDir: options.dataDir });
+      cleanups.push(() => dynamo!.stop());
+    }
+    const endpoint = options.dynamoEndpoint ?? dynamo!.endpoint;
+    const dynamoDb = { endpoint, region: REGION, credentials: CREDENTIALS };
+
+    const client = new DynamoDBClient(dynamoDb);
+    cleanups.push(async () => client.destroy());
+    await ensureTables(client, config);
+    const deps: MonitorDeps = { ddb: documentClient(client), config, now: () => new Date() };
+
+    const publisher = new MemoryPublisher({ print: options.printAlerts ?? true, log });
+    const alertDeps: AlertDeps = {
+      ...deps,
+      publisher,
+      rules,
+      logError: (m, e) => log(`[alert] ${m}: ${String(e)}`),
+    };
+    const streams = streamsClient(dynamoDb);
+    cleanups.push(async () => streams.destroy());
+    const source = dynamoStreamSource({
+      streams,
+      streamArn: await latestStreamArn(client, config.requestLogTable),
+      region: REGION,
+    });
+    const pollerLog = (line: string) => log(line);
+    const aggregate = startStreamPoller({
+      name: 'aggregate',
+      source,
+      settings: aggregateConsumer,
+      handler: createAggregateHandler(deps) as StreamHandler,
+      log: pollerLog,
+    });
+    cleanups.push(() => aggregate.stop());
+    const alert = startStreamPoller({
+      name: 'alert',
+      source,
+      settings: alertConsumer,
+      handler: createAlertHandler(alertDeps) as StreamHandler,
+      log: pollerLog,
+    });
+    cleanups.push(() => alert.stop());
+    // The stack's EventBridge schedule: window rules also resolve and report when no error arrives.
+    const evaluateRules = createRuleEvaluationHandler(alertDeps);
+    let evaluating: Promise<unknown> = Promise.resolve();
+    const evaluation = setInterval(() => {
+      evaluating = evaluateRules().catch((error: unknown) =>
+        log(`[alert] scheduled rule evaluation failed: ${String(error)}`),
+      );
+    }, options.ruleEvaluationIntervalMs ?? 60_000);
+    cleanups.push(async () => {
+      clearInterval(evaluation);
+      await evaluating;
+    });
+
+    const api: RunningApiServer = await startApiServer({
+      port: options.apiPort ?? 8000,
+      host: options.apiHost,
+      handlers: await loadRouteHandlers(deps),
+      authorizer: await loadAuthorizer(token),
+    });
+    cleanups.push(() => api.close());
+
+    let demo: RunningDemo | undefined;
+    if (options.demo ?? true) {
+      demo = await startDemo({
+        port: options.grpcPort ?? 50051,
+        tableName: config.requestLogTable,
+        dynamoDb,
+        slowThresholdMs: config.slowThresholdMs,
+        callsPerSecond: options.demoCallsPerSecond,
+        consoleLines:
+          typeof options.demoConsole === 'function'
+            ? options.demoConsole
+            : options.demoConsole === false
+              ? false
+              : log,
+      });
+      cleanups.push(() => demo!.stop());
+    }
+
+    const uiPath = API_ROUTES.find((route) => route.name === 'ui')?.path ?? `${API_BASE_PATH}/ui/`;
+    let stopping: Promise<void> | undefined;
+    return {
+      apiUrl: api.url,
+      dashboardUrl: `${api.url}${uiPath}`,
+      grpcAddress: demo?.address,
+      dynamoDb,
+      tableName: config.requestLogTable,
+      statsTableName: config.statsTable,
+      apiToken: token,
+      apiTokenGenerated: generated,
+      alerts: publisher.messages,
+      config,
+      deps,
+      dynamoDbLocalPid: dynamo?.pid,
+      pollers: { aggregate, alert },
+      stop: () => (stopping ??= stopAll()),
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
+
+export { DynamoDbLocalError } from './dynamoDbLocal';
+export { PortInUseError } from './apiServer';

@@ -1,0 +1,146 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import * as grpc from '@grpc/grpc-js';
+import { createGrpcMonitor, type GrpcMonitor } from '../../interceptor';
+import { startLocal, type LocalEnvironment } from '../../local';
+import { SHARED_ENDPOINT_ENV } from '../harness/dynamo';
+
+/**
+ * The whole flow through startLocal, as a user's test would run it: our own gRPC server with the
+ * interceptor pointed at env.dynamoDb/env.tableName, known calls, then the calls seen in
+ * /requests/, counted exactly in /overview/, and alerted in env.alerts. Freshness is measured by
+ * bench/freshness.bench.ts; here the waits are generous and the observed times are reported.
+ */
+const TOKEN = 'local-test-token';
+const pass = (b: Buffer) => b;
+const method = (name: string) => ({
+  path: `/local.v1.Shop/${name}`,
+  requestStream: false,
+  responseStream: false,
+  requestSerialize: pass,
+  requestDeserialize: pass,
+  responseSerialize: pass,
+  responseDeserialize: pass,
+});
+const SHOP = { Buy: method('Buy'), Pay: method('Pay') };
+
+const shop: grpc.UntypedServiceImplementation = {
+  Buy: (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) =>
+    call.request[0] === 0
+      ? callback(null, Buffer.from('ok'))
+      : callback({ code: grpc.status.NOT_FOUND, details: 'no such item' }),
+  Pay: (_call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) =>
+    callback({ code: grpc.status.INTERNAL, details: 'payment gateway down' }),
+};
+
+async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, ms = 30_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const value = await read();
+    if (done(value) || Date.now() > end) return value;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('startLocal: calls flow to the API and alerts', () => {
+  let env: LocalEnvironment;
+  let monitor: GrpcMonitor;
+  let server: grpc.Server;
+  let client: grpc.Client & Record<string, (request: Buffer, callback: (error: unknown) => void) => void>;
+
+  before(async () => {
+    env = await startLocal({
+      apiPort: 0,
+      demo: false,
+      apiToken: TOKEN,
+      dynamoEndpoint: process.env[SHARED_ENDPOINT_ENV],
+      printAlerts: false,
+      log: () => {},
+    });
+    monitor = createGrpcMonitor({ tableName: env.tableName, dynamoDb: env.dynamoDb, console: false });
+    server = new grpc.Server({ interceptors: [monitor.interceptor] });
+    server.addService(SHOP, shop);
+    const port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) =>
+        e ? reject(e) : resolve(p),
+      ),
+    );
+    const Client = grpc.makeGenericClientConstructor(SHOP, 'Shop');
+    client = new Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as typeof client;
+  });
+
+  after(async () => {
+    client?.close();
+    server?.forceShutdown();
+    await monitor?.close();
+    await env?.stop();
+  });
+
+  const get = async (path: string, token = TOKEN) => {
+    const response = await fetch(`${env.apiUrl}/cfg/grpc/monitor${path}`, {
+      headers: token ? { authorization: `Bearer ${token}` } : {},
+    });
+    return {
+      status: response.status,
+      json: (await response.json().catch(() => undefined)) as Record<string, never>,
+    };
+  };
+
+  it('sees known calls in /requests/, exact counts in /overview/, and the failure as an alert', async (t) => {
+    // Prepare / Act: 4 successes, 2 NOT_FOUND, 1 INTERNAL.
+    const call = (name: 'Buy' | 'Pay', byte: number) =>
+      new Promise<void>((resolve) => client[name]!(Buffer.from([byte]), () => resolve()));
+    for (const byte of [0, 0, 1, 0, 1, 0]) await call('Buy', byte);
+    await call('Pay', 0);
+    const lastCallEnd = Date.now();
+
+    // Assess
+    const requests = await eventually(
+      () => get('/requests/?page_size=100'),
+      (r) => r.json?.count === 7,
+    );
+    const seenInRequests = Date.now() - lastCallEnd;
+    assert.equal(requests.status, 200);
+    assert.equal(requests.json.count, 7, JSON.stringify(requests.json)?.slice(0, 300));
+    const results = requests.json.results as unknown as Array<Record<string, unknown>>;
+    assert.deepEqual(results.map((r) => `${r.method_name}:${r.status}:${r.grpc_status_code}`).sort(), [
+      'Buy:error:NOT_FOUND',
+      'Buy:error:NOT_FOUND',
+      'Buy:success:OK',
+      'Buy:success:OK',
+      'Buy:success:OK',
+      'Buy:success:OK',
+      'Pay:error:INTERNAL',
+    ]);
+
+    const overview = await eventually(
+      () => get('/overview/'),
+      (r) => r.json?.total_requests === 7,
+    );
+    const seenInOverview = Date.now() - lastCallEnd;
+    assert.equal(overview.json.total_requests, 7, JSON.stringify(overview.json)?.slice(0, 300));
+    assert.equal(overview.json.successful_requests, 4);
+    assert.equal(overview.json.error_requests, 3);
+
+    const payAlert = () =>
+      env.alerts.find((a) => a.kind === 'error' && a.service === 'Shop' && a.method === 'Pay');
+    await eventually(async () => payAlert(), Boolean);
+    const seenAsAlert = Date.now() - lastCallEnd;
+    assert.ok(payAlert(), `alerts: ${JSON.stringify(env.alerts.map((a) => a.subject))}`);
+    assert.match(payAlert()!.text, /payment gateway down/);
+    assert.ok(env.alerts.some((a) => a.kind === 'error' && a.method === 'Buy'));
+
+    t.diagnostic(
+      `after the last call: in /requests/ ${seenInRequests} ms, in /overview/ ${seenInOverview} ms, alert ${seenAsAlert} ms`,
+    );
+  });
+
+  it('answers 401 without the token, 404 for unknown routes, and serves the dashboard', async () => {
+    assert.equal((await get('/overview/', '')).status, 401);
+    assert.equal((await get('/overview/', 'wrong')).status, 401);
+    assert.equal((await get('/nothing-here/')).status, 404);
+    const ui = await fetch(`${env.apiUrl}/cfg/grpc/monitor/ui/`);
+    assert.equal(ui.status, 200);
+    assert.match(ui.headers.get('content-type') ?? '', /text\/html/);
+  });
+});
