@@ -63,14 +63,17 @@ export function createAlertHandler(deps: AlertDeps) {
     const alerting = calls.filter((c) => wantsErrorAlert(c.record, rules.perError));
     const failed: string[] = [];
     await Promise.all(
-      groupByCooldownKey(alerting).map(async (group) => {
-        try {
-          await alertGroup(group);
-        } catch (error) {
-          logError(`alert for ${errorCooldownKey(group[0]!.record)} failed`, error);
-          failed.push(group[0]!.sequenceNumber);
-        }
-      }),
+      // With no cooldown every error is its own alert; otherwise one per method per batch at most.
+      (rules.cooldownSeconds === 0 ? alerting.map((c) => [c]) : groupByCooldownKey(alerting)).map(
+        async (group) => {
+          try {
+            await alertGroup(group);
+          } catch (error) {
+            logError(`alert for ${errorCooldownKey(group[0]!.record)} failed`, error);
+            failed.push(group[0]!.sequenceNumber);
+          }
+        },
+      ),
     );
     const now = deps.now().getTime();
     if (calls.length > 0 && now - lastEvaluation >= interval) {

@@ -189,6 +189,20 @@ describe('alert handler against DynamoDB Local', () => {
     ]);
   });
 
+  it('with cooldownSeconds 0 every error is its own alert', async () => {
+    const publisher = new MemoryPublisher({ print: false });
+    const rules = { ...DEFAULT_ALERT_RULES, cooldownSeconds: 0 };
+    const handler = createAlertHandler(depsWith({ publisher, rules }));
+    const batch = errorsOn('GetUser', 7);
+    await deliver(handler, batch);
+    await deliver(handler, batch);
+    assert.equal(publisher.messages.length, 7);
+    assert.deepEqual(
+      publisher.messages.map((m) => m.suppressed),
+      [0, 0, 0, 0, 0, 0, 0],
+    );
+  });
+
   it('redelivery of the same batch never sends twice', async () => {
     const publisher = new MemoryPublisher({ print: false });
     const handler = createAlertHandler(depsWith({ publisher }));
