@@ -17,6 +17,14 @@ import { RequestLogWriterPolicy } from './requestLogWriterPolicy';
 import { StreamConsumer } from './streamConsumer';
 import { grantStatsWrite } from './tableAccess';
 
+/** What the interceptor must share with the stack: the table, shard count, slow threshold, TTL. */
+export function grpcServiceEnvironment(config: MonitorConfig): string {
+  const env = configToEnv(config);
+  return [ENV.requestLogTable, ENV.shards, ENV.slowThresholdMs, ENV.retentionDays]
+    .map((name) => `${name}=${env[name]}`)
+    .join(' ');
+}
+
 export interface MonitorStackProps extends StackProps {
   /** Deployment settings (see `lib/monitorSettings.ts`). @default SETTINGS_DEFAULTS */
   readonly settings?: MonitorSettings;
@@ -196,6 +204,10 @@ export class MonitorStack extends Stack {
     new CfnOutput(this, 'ApiTokenSecretName', {
       value: settings.tokenSecretName,
       description: 'Secrets Manager secret holding the API bearer token',
+    });
+    new CfnOutput(this, 'GrpcServiceEnvironment', {
+      value: grpcServiceEnvironment(this.config),
+      description: 'Environment of the gRPC service with the interceptor (writers and readers must agree)',
     });
     new CfnOutput(this, 'GrpcServicePolicyArn', {
       value: this.writerPolicy.policy.managedPolicyArn,

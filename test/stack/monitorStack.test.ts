@@ -451,6 +451,7 @@ describe('outputs', () => {
       'AlertTopicArn',
       'ApiTokenSecretName',
       'ApiUrl',
+      'GrpcServiceEnvironment',
       'GrpcServicePolicyArn',
       'RequestLogTableName',
       'StatsTableName',
@@ -460,6 +461,16 @@ describe('outputs', () => {
     assert.deepEqual(outputs.AlertTopicArn!.Value, topicRef);
     assert.equal(outputs.ApiTokenSecretName!.Value, 'grpc-monitor/api-token');
     assert.deepEqual(outputs.GrpcServicePolicyArn!.Value, ref(stack.writerPolicy.policy));
+    assert.deepEqual(outputs.GrpcServiceEnvironment!.Value, {
+      'Fn::Join': [
+        '',
+        [
+          'GRPC_MONITOR_TABLE=',
+          { Ref: requestLogId },
+          ' GRPC_MONITOR_SHARDS=4 GRPC_MONITOR_SLOW_MS=750 GRPC_MONITOR_RETENTION_DAYS=30',
+        ],
+      ],
+    });
     assert.deepEqual(outputs.ApiUrl!.Value, {
       'Fn::Join': ['', [{ 'Fn::GetAtt': [logicalId(stack.api.api), 'ApiEndpoint'] }, '/cfg/grpc/monitor/']],
     });
