@@ -6,6 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { build } from 'esbuild';
 
@@ -17,27 +18,42 @@ export type BundledHandler = (
 const ROOT = join(import.meta.dirname, '..', '..');
 export const TEST_OUTPUT = join(ROOT, '.test-output');
 
-export async function bundleUiHandler(variant: {
-  minify: boolean;
-  keepNames: boolean;
-}): Promise<BundledHandler> {
+export interface BundleVariant {
+  readonly format: 'cjs' | 'esm';
+  readonly minify: boolean;
+  readonly keepNames: boolean;
+}
+
+/** The options lib/monitorFunction.ts gives NodejsFunction (ESM, minified, keepNames, SDK bundled). */
+export const STACK_BUNDLE: BundleVariant = { format: 'esm', minify: true, keepNames: true };
+
+export async function bundleUiHandler(variant: BundleVariant): Promise<BundledHandler> {
   mkdirSync(TEST_OUTPUT, { recursive: true });
-  const outfile = join(
-    TEST_OUTPUT,
-    `ui-bundle-${variant.minify ? 'min' : 'plain'}${variant.keepNames ? '-names' : ''}.cjs`,
-  );
+  const name = `ui-bundle-${variant.format}${variant.minify ? '-min' : ''}${variant.keepNames ? '-names' : ''}`;
+  const outfile = join(TEST_OUTPUT, `${name}.${variant.format === 'esm' ? 'mjs' : 'cjs'}`);
   await build({
     entryPoints: [join(ROOT, 'lambdas/api/ui.ts')],
     outfile,
     bundle: true,
     platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    external: ['@aws-sdk/*'],
+    format: variant.format,
+    target: variant.format === 'esm' ? 'node24' : 'node20',
+    mainFields: ['module', 'main'],
+    ...(variant.format === 'esm'
+      ? {
+          banner: {
+            js: "import { createRequire as __monitorCreateRequire } from 'node:module'; const require = __monitorCreateRequire(import.meta.url);",
+          },
+        }
+      : { external: ['@aws-sdk/*'] }),
     minify: variant.minify,
     keepNames: variant.keepNames,
     logLevel: 'silent',
   });
+  if (variant.format === 'esm') {
+    return ((await import(`${pathToFileURL(outfile).href}?v=${Date.now()}`)) as { handler: BundledHandler })
+      .handler;
+  }
   const require = createRequire(import.meta.url);
   delete require.cache[outfile];
   return (require(outfile) as { handler: BundledHandler }).handler;

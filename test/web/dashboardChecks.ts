@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parse } from 'csv-parse/sync';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import type {
@@ -210,12 +211,10 @@ export function describeDashboard(name: string, setup: () => Promise<DashboardTa
       const file = join(TEST_OUTPUT, `dashboard-${name}-errors.csv`);
       await download.saveAs(file);
       // Assess
-      const lines = readFileSync(file, 'utf8').trim().split(/\r?\n/);
-      const header = lines[0]!.split(',');
-      const idColumn = header.indexOf('request_id');
-      const statusColumn = header.indexOf('status');
-      assert.ok(idColumn >= 0 && statusColumn >= 0, `CSV header ${lines[0]}`);
-      const rows = lines.slice(1).map((l) => l.split(','));
+      const [header, ...rows] = parse(readFileSync(file, 'utf8')) as string[][];
+      const idColumn = header!.indexOf('request_id');
+      const statusColumn = header!.indexOf('status');
+      assert.ok(idColumn >= 0 && statusColumn >= 0, `CSV header ${header}`);
       assert.deepEqual(
         rows.map((r) => r[idColumn]),
         expected,

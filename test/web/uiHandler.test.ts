@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { MonitorDeps } from '../../core/deps';
 import { createHandler } from '../../lambdas/api/ui';
-import { bundleUiHandler, lambdaContext, uiEvent } from './bundle';
+import { bundleUiHandler, lambdaContext, STACK_BUNDLE, uiEvent } from './bundle';
 
 const deps = {} as MonitorDeps; // the page reads no table
 
@@ -49,8 +49,9 @@ describe('ui handler', () => {
   });
 
   for (const variant of [
-    { minify: true, keepNames: false },
-    { minify: false, keepNames: true },
+    STACK_BUNDLE,
+    { format: 'cjs', minify: true, keepNames: false } as const,
+    { format: 'cjs', minify: false, keepNames: true } as const,
   ]) {
     it(`works from an esbuild Lambda bundle (${JSON.stringify(variant)})`, async () => {
       // Prepare

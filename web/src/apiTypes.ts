@@ -104,9 +104,20 @@ export interface TimelineResponse {
 
 export interface ServerHealth {
   running: boolean;
-  host?: string;
-  port?: number;
-  last_heartbeat?: string | null;
+  host?: string | null;
+  port?: number | null;
+  instance_id?: string;
+  started_at?: string;
+  last_seen?: string | null;
+  /** The interceptor's writer counters (recorded + dropped = calls seen). */
+  writer?: {
+    enqueued: number;
+    written: number;
+    dropped: number;
+    retried?: number;
+    failed?: number;
+    queued?: number;
+  };
 }
 
 export interface HealthResponse {
@@ -116,6 +127,9 @@ export interface HealthResponse {
   last_request?: string | null;
   requests_last_hour?: number;
   error_rate_last_hour?: number;
+  /** Seconds the statistics trail the newest finished call. */
+  ingestion_lag_seconds?: number;
+  checked_at?: string;
 }
 
 export interface ApiErrorBody {

@@ -129,12 +129,11 @@ export function dashboardApp(fmt: Formatters, settings: DashboardSettings): void
     return `${apiBase}${path}${query ? `?${query}` : ''}`;
   };
 
-  const apiFetch = async (
-    path: string,
-    params: Record<string, string>,
-    accept: string,
-  ): Promise<Response> => {
-    const response = await fetch(apiUrl(path, params), {
+  const apiFetch = async (path: string, params: Record<string, string>, accept: string): Promise<Response> =>
+    fetchApiUrl(apiUrl(path, params), path, accept);
+
+  const fetchApiUrl = async (url: string, path: string, accept: string): Promise<Response> => {
+    const response = await fetch(url, {
       headers: { Authorization: `Bearer ${token()}`, Accept: accept },
       cache: 'no-store',
     });
@@ -177,12 +176,9 @@ export function dashboardApp(fmt: Formatters, settings: DashboardSettings): void
     node.dataset.value = value === null || value === undefined ? '' : String(value);
   };
 
+  /** Every server that sent heartbeats; the seed's single `grpc_server` when that is all there is. */
   const serversOf = (health: HealthResponse): ServerHealth[] =>
-    health.servers && health.servers.length > 0
-      ? health.servers
-      : health.grpc_server
-        ? [health.grpc_server]
-        : [];
+    health.servers ?? (health.grpc_server && health.grpc_server.host ? [health.grpc_server] : []);
 
   const renderStats = (overview: OverviewResponse | undefined, health: HealthResponse | undefined): void => {
     const hours = Number(state.filters.hours);
@@ -232,6 +228,8 @@ export function dashboardApp(fmt: Formatters, settings: DashboardSettings): void
               'badge-small',
             ),
             ` ${s.host ?? '?'}:${s.port ?? '?'}`,
+            s.last_seen ? ` · seen ${fmt.formatTimestamp(s.last_seen).slice(11)}` : '',
+            s.writer && s.writer.dropped > 0 ? ` · ${fmt.formatCount(s.writer.dropped)} dropped` : '',
           ),
         ),
       );
@@ -241,9 +239,14 @@ export function dashboardApp(fmt: Formatters, settings: DashboardSettings): void
       target.className = `badge tone-${status.tone}`;
       target.dataset.tone = status.tone;
       target.dataset.status = health.status;
-      el('stat-last-request').textContent = health.last_request
-        ? `last request ${fmt.formatTimestamp(health.last_request)} UTC`
-        : 'no request yet';
+      el('stat-last-request').textContent = [
+        health.last_request
+          ? `last request ${fmt.formatTimestamp(health.last_request)} UTC`
+          : 'no request yet',
+        health.ingestion_lag_seconds ? `statistics ${health.ingestion_lag_seconds} s behind` : '',
+      ]
+        .filter(Boolean)
+        .join(' · ');
     }
   };
 
@@ -694,8 +697,20 @@ export function dashboardApp(fmt: Formatters, settings: DashboardSettings): void
     const button = el<HTMLButtonElement>('export-csv');
     button.disabled = true;
     try {
-      const response = await apiFetch('requests/', { ...listParams(), format: 'csv' }, 'text/csv');
-      const blob = await response.blob();
+      // One response carries a bounded number of rows; the API links the rest (`Link: <…>; rel="next"`).
+      let response = await apiFetch('requests/', { ...listParams(), format: 'csv' }, 'text/csv');
+      const first = response;
+      const parts: string[] = [];
+      for (;;) {
+        const text = await response.text();
+        parts.push(parts.length === 0 ? text : text.slice(text.indexOf('\n') + 1));
+        const next = /<([^>]+)>\s*;\s*rel="?next"?/.exec(response.headers.get('link') ?? '');
+        if (!next?.[1]) break;
+        button.textContent = `Exporting… (${parts.length})`;
+        response = await fetchApiUrl(new URL(next[1], location.href).href, 'requests/', 'text/csv');
+      }
+      const blob = new Blob(parts, { type: 'text/csv;charset=utf-8' });
+      response = first;
       const disposition = response.headers.get('content-disposition') ?? '';
       const named = /filename="?([^";]+)"?/.exec(disposition);
       const link = h('a', {
@@ -712,6 +727,7 @@ export function dashboardApp(fmt: Formatters, settings: DashboardSettings): void
       showError([(error as Error).message]);
     } finally {
       button.disabled = false;
+      button.textContent = 'Export CSV';
     }
   };
 

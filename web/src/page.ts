@@ -33,13 +33,30 @@ function badgeHtml(badge: Badge): string {
   return `<span class="badge tone-${badge.tone}" data-tone="${badge.tone}">${symbol}${escapeHtml(badge.label)}</span>`;
 }
 
-/** The browser script: esbuild's `__name` helper (tsx and `keepNames` bundles emit calls to it), the formatters, the app. */
+/**
+ * The name of esbuild's `keepNames` helper in this build, or undefined when there is none. With
+ * `keepNames` (tsx always uses it; the stack's bundles set it) esbuild wraps named functions in
+ * `__name(fn, "name")` calls, and a minified bundle renames `__name` to a short name. The
+ * functions inlined into the page carry those calls, so the page must define the helper under the
+ * same name: this probe, compiled like the rest of the module, shows which name that is.
+ */
+export function keepNamesHelper(): string | undefined {
+  const probe = function () {
+    const named = () => 0;
+    return named;
+  };
+  return /([A-Za-z_$][\w$]*)\(\s*\(\)\s*=>\s*0\s*,\s*"named"\s*\)/.exec(probe.toString())?.[1];
+}
+
+/** The browser script: the keepNames helper as identity, the formatters, the app. */
 export function dashboardScript(settings: DashboardSettings = DEFAULT_SETTINGS): string {
   const formatters = Object.entries(FORMATTERS)
     .map(([name, fn]) => `${JSON.stringify(name)}: (${fn.toString()})`)
     .join(',\n');
+  const helper = keepNamesHelper();
+  const shim = helper ? `var ${helper} = function (target) { return target; };\n` : '';
   return safeScript(
-    `"use strict";\nvar __name = function (target) { return target; };\n` +
+    `"use strict";\n${shim}` +
       `(${dashboardApp.toString()})({\n${formatters}\n}, ${JSON.stringify(settings)});\n`,
   );
 }
