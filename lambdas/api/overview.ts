@@ -1,14 +1,86 @@
-// STUB: the API work replaces this file.
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { MonitorDeps } from '../../core/deps';
+import {
+  allScope,
+  byTotalDesc,
+  lastFullMinute,
+  methodsOf,
+  lastHours,
+  readStats,
+  requestLogs,
+  scopeFigures,
+  servicesOf,
+  windowSeconds,
+} from '../../core/query';
 import { depsFromEnv, lazyHandler } from '../shared/fromEnv';
+import { apiHandler } from './middleware/apiHandler';
+import { QueryParams } from './middleware/queryParams';
+import { json } from './middleware/responses';
 
-export function createHandler(_deps: MonitorDeps) {
-  return async (_event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => ({
-    statusCode: 501,
-    body: JSON.stringify({
-      error: { code: 'not_implemented', message: 'overview is not built yet', field: null },
-    }),
+/** How many services, methods and errors the overview lists. */
+export const OVERVIEW_TOP = 10;
+
+/** Requests per second with three decimals (a quiet server still shows a rate). */
+const perSecond = (count: number, seconds: number): number => Math.round((count / seconds) * 1000) / 1000;
+
+/** GET /overview/?hours=24 — the seed's overview plus timeouts, cancellations and request rates. */
+export function createHandler(deps: MonitorDeps) {
+  return apiHandler(async (event) => {
+    const hours = new QueryParams(event).hours();
+    const now = deps.now();
+    const range = lastHours(deps, hours);
+    const minute = lastFullMinute(now);
+    const [window, lastMinute, errors] = await Promise.all([
+      readStats(deps, range),
+      readStats(deps, minute),
+      requestLogs(deps).between(range).error().list({ limit: OVERVIEW_TOP }),
+    ]);
+    const all = scopeFigures(allScope(window));
+    return json({
+      total_requests: all.total,
+      successful_requests: all.successful,
+      error_requests: all.errors,
+      timeout_requests: all.timeouts,
+      cancelled_requests: all.cancelled,
+      success_rate: all.success_rate,
+      avg_duration_ms: all.avg_duration_ms,
+      p95_duration_ms: all.p95_duration_ms,
+      requests_per_second: perSecond(all.total, windowSeconds(range)),
+      requests_per_second_last_minute: perSecond(allScope(lastMinute).total, windowSeconds(minute)),
+      top_services: servicesOf(window)
+        .sort(byTotalDesc((s) => s.service))
+        .slice(0, OVERVIEW_TOP)
+        .map(({ service, stats }) => {
+          const f = scopeFigures(stats);
+          return {
+            service_name: service,
+            total_requests: f.total,
+            success_rate: f.success_rate,
+            error_requests: f.errors,
+          };
+        }),
+      top_methods: methodsOf(window)
+        .sort(byTotalDesc((m) => `${m.service}/${m.method}`))
+        .slice(0, OVERVIEW_TOP)
+        .map(({ service, method, stats }) => {
+          const f = scopeFigures(stats);
+          return {
+            method_name: method,
+            service_name: service,
+            total_requests: f.total,
+            avg_duration_ms: f.avg_duration_ms,
+          };
+        }),
+      recent_errors: errors.items.map((r) => ({
+        request_id: r.request_id,
+        service_name: r.service_name,
+        method_name: r.method_name,
+        error_message: r.error_message,
+        grpc_status_code: r.grpc_status_code,
+        created_at: r.created_at,
+      })),
+      period_hours: hours,
+      window: { from: range.from.toISOString(), to: range.to.toISOString() },
+    });
   });
 }
 

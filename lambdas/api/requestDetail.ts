@@ -1,14 +1,28 @@
-// STUB: the API work replaces this file.
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { MonitorDeps } from '../../core/deps';
+import { LIMITS, type RequestLogRecord } from '../../core/record';
+import { fromRequestLogItem } from '../../core/requestLogItem';
 import { depsFromEnv, lazyHandler } from '../shared/fromEnv';
+import { apiHandler } from './middleware/apiHandler';
+import { BadParameterError, NotFoundError } from './middleware/errors';
+import { json } from './middleware/responses';
 
-export function createHandler(_deps: MonitorDeps) {
-  return async (_event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => ({
-    statusCode: 501,
-    body: JSON.stringify({
-      error: { code: 'not_implemented', message: 'requestDetail is not built yet', field: null },
-    }),
+/** The characters a stored request id can hold (core/requestId.ts keeps ids to these). */
+const REQUEST_ID = /^[A-Za-z0-9._:-]+$/;
+
+/** GET /requests/{request_id}/ — the full record of one call (the dashboard's row view). */
+export function createHandler(deps: MonitorDeps) {
+  return apiHandler(async (event) => {
+    const requestId = event.pathParameters?.request_id ?? '';
+    if (requestId.length === 0 || requestId.length > LIMITS.requestId || !REQUEST_ID.test(requestId)) {
+      throw new BadParameterError('request_id', 'invalid_value', 'request_id is not a request id');
+    }
+    const { Item } = await deps.ddb.send(
+      new GetCommand({ TableName: deps.config.requestLogTable, Key: { request_id: requestId } }),
+    );
+    if (!Item || Item.item_type !== 'request') throw new NotFoundError(`No request ${requestId}`);
+    const record: RequestLogRecord = fromRequestLogItem(Item);
+    return json(record);
   });
 }
 

@@ -1,14 +1,46 @@
-// STUB: the API work replaces this file.
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { MonitorDeps } from '../../core/deps';
+import { byTotalDesc, methodsOf, lastHours, readStats, scopeFigures, servicesOf } from '../../core/query';
 import { depsFromEnv, lazyHandler } from '../shared/fromEnv';
+import { apiHandler } from './middleware/apiHandler';
+import { QueryParams } from './middleware/queryParams';
+import { json } from './middleware/responses';
 
-export function createHandler(_deps: MonitorDeps) {
-  return async (_event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => ({
-    statusCode: 501,
-    body: JSON.stringify({
-      error: { code: 'not_implemented', message: 'services is not built yet', field: null },
-    }),
+/** GET /services/?hours=24 — per-service figures, busiest first, each with its methods. */
+export function createHandler(deps: MonitorDeps) {
+  return apiHandler(async (event) => {
+    const hours = new QueryParams(event).hours();
+    const window = await readStats(deps, lastHours(deps, hours));
+    const methods = methodsOf(window).sort(byTotalDesc((m) => m.method));
+    return json({
+      services: servicesOf(window)
+        .sort(byTotalDesc((s) => s.service))
+        .map(({ service, stats }) => {
+          const f = scopeFigures(stats);
+          return {
+            service_name: service,
+            total_requests: f.total,
+            successful_requests: f.successful,
+            error_requests: f.errors,
+            timeout_requests: f.timeouts,
+            cancelled_requests: f.cancelled,
+            success_rate: f.success_rate,
+            avg_duration_ms: f.avg_duration_ms,
+            p95_duration_ms: f.p95_duration_ms,
+            methods: methods
+              .filter((m) => m.service === service)
+              .map((m) => {
+                const mf = scopeFigures(m.stats);
+                return {
+                  method_name: m.method,
+                  total_requests: mf.total,
+                  avg_duration_ms: mf.avg_duration_ms,
+                  success_rate: mf.success_rate,
+                  p95_duration_ms: mf.p95_duration_ms,
+                };
+              }),
+          };
+        }),
+    });
   });
 }
 

@@ -1,0 +1,30 @@
+export {
+  requestLogs,
+  RequestLogQuery,
+  type ListCursor,
+  type ListOptions,
+  type RequestPage,
+} from './requestLogs';
+export { getStatistics, type Statistics } from './statistics';
+export { type RequestFilter, planRead, searchMatcher } from './requestFilter';
+export { toRequestSummary, type RequestSummary } from './requestSummary';
+export { scopeFigures, percent, round1, type ScopeFigures } from './scopeSummary';
+export { countableRange, lastHours, readStats } from './statsWindow';
+export { allScope, servicesOf, methodsOf, scopeFor, byTotalDesc, type WindowStats } from './scopes';
+export {
+  recentWindow,
+  lastFullMinute,
+  timelineHours,
+  hoursOverlapping,
+  windowSeconds,
+  WINDOW_HOURS,
+} from './window';
+export type { Direction } from './partitionReader';
+export {
+  signPageToken,
+  verifyPageToken,
+  filterDigest,
+  PageTokenError,
+  MAX_PAGE_TOKEN_LENGTH,
+  type PageState,
+} from './pageToken';

@@ -1,0 +1,27 @@
+import type { MonitorDeps } from '../deps';
+import { planWindow, readWindow, type ScopeStats, type TimeRange } from '../stats';
+import { recentWindow } from './window';
+
+const windowOptions = (deps: MonitorDeps) => ({
+  minuteRetentionHours: deps.config.minuteRetentionHours,
+  now: deps.now(),
+});
+
+/**
+ * The range the Stats answer exactly for `range`: whole minutes, widened to whole hours at an
+ * end whose minute buckets have expired. Lists read this same range, so a list's length and
+ * its count always agree.
+ */
+export function countableRange(deps: MonitorDeps, range: TimeRange): TimeRange {
+  const plan = planWindow(range, windowOptions(deps));
+  return { from: plan.from, to: plan.to };
+}
+
+/** Every scope's counters over `range` (readWindow with this deployment's retention). */
+export function readStats(deps: MonitorDeps, range: TimeRange): Promise<Map<string, ScopeStats>> {
+  return readWindow(deps.ddb, deps.config.statsTable, range, windowOptions(deps));
+}
+
+/** The last `hours` hours as the Stats count them (minute-aligned, see recentWindow). */
+export const lastHours = (deps: MonitorDeps, hours: number): TimeRange =>
+  countableRange(deps, recentWindow(deps.now(), hours));
