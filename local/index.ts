@@ -121,6 +121,8 @@ async function checkPorts(options: LocalOptions): Promise<void> {
 }
 
 export async function startLocal(options: LocalOptions = {}): Promise<LocalEnvironment> {
+  // The SDK's "Node 22 soon" notice says nothing about a local run; tests set the same.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   await checkPorts(options);
   const log = options.log ?? ((line: string) => console.log(line));
   const { token, generated } = resolveToken(options.apiToken);
