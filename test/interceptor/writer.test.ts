@@ -158,9 +158,15 @@ describe('RequestLogWriter', () => {
       async (batch) => {
         const keys = batch.map((b) => b.key);
         assert.equal(new Set(keys).size, keys.length, 'duplicate key in one batch');
-        for (const k of keys) (assert.ok(!inFlight.has(k), `${k} written twice at once`), inFlight.add(k));
+        for (const k of keys) {
+          assert.ok(!inFlight.has(k), `${k} written twice at once`);
+          inFlight.add(k);
+        }
         await new Promise((r) => setTimeout(r, 2));
-        for (const b of batch) (order.push(`${b.key}:${String(b.item.status)}`), inFlight.delete(b.key));
+        for (const b of batch) {
+          order.push(`${b.key}:${String(b.item.status)}`);
+          inFlight.delete(b.key);
+        }
         return [];
       },
       { ...OPTIONS, maxConcurrentWrites: 4 },
