@@ -1,9 +1,15 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { MonitorStack } from '../lib/monitorStack';
-import { settingsFromContext } from '../lib/monitorSettings';
+import { ContextError, settingsFromContext } from '../lib/monitorSettings';
 
 const app = new App();
-const settings = settingsFromContext((key) => app.node.tryGetContext(key));
-new MonitorStack(app, 'GrpcMonitor', { settings });
+try {
+  const settings = settingsFromContext((key) => app.node.tryGetContext(key));
+  new MonitorStack(app, 'GrpcMonitor', { settings });
+} catch (error) {
+  if (!(error instanceof ContextError)) throw error;
+  console.error(`gRPC Monitor: ${error.message} (see docs/deploy.md, "Context options")`);
+  process.exit(1);
+}
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
