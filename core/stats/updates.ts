@@ -131,3 +131,22 @@ export function extremaUpdates(
   if (delta.lastRequestAt) updates.push(raise(STATS_ATTRIBUTE.lastRequestAt, delta.lastRequestAt));
   return updates;
 }
+
+/**
+ * A delta as a whole Stats item, for writing into an empty table in bulk (seeding benchmarks):
+ * the same attributes the updates above maintain.
+ */
+export function deltaItem(
+  delta: StatsDelta,
+  retention: RetentionSettings,
+): Record<string, NativeAttributeValue> {
+  const item: Record<string, NativeAttributeValue> = {
+    pk: delta.pk,
+    sk: delta.sk,
+    [STATS_ATTRIBUTE.expiresAt]: bucketExpiresAt(delta.pk, retention),
+    [STATS_ATTRIBUTE.durationMax]: delta.durationMaxMs,
+  };
+  if (delta.lastRequestAt) item[STATS_ATTRIBUTE.lastRequestAt] = delta.lastRequestAt;
+  for (const [attribute, amount] of addTerms(delta)) item[attribute] = amount;
+  return item;
+}

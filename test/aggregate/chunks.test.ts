@@ -1,0 +1,94 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { foldCalls, type CountedCall } from '../../core/stats/fold';
+import { mergeHistogram } from '../../core/stats/histogram';
+import { addTerms, counterUpdate, MAX_ADD_TERMS } from '../../core/stats/updates';
+import {
+  callsOf,
+  chunkCalls,
+  MAX_TRANSACTION_ACTIONS,
+  type SequencedCall,
+} from '../../lambdas/aggregate/chunks';
+import { callRecord, imageOf, insert, streamRecord } from '../stats/factories';
+
+const options = { slowThresholdMs: 1000 };
+const retention = { minuteRetentionHours: 48, retentionDays: 30 };
+
+function calls(n: number, spreadMinutes: number, durationOf: (i: number) => number): SequencedCall[] {
+  return Array.from({ length: n }, (_, i) => ({
+    sequenceNumber: String(i + 1),
+    call: {
+      requestId: `r${i}`,
+      service: `S${i % 4}`,
+      method: `m${i % 3}`,
+      status: i % 10 === 0 ? 'error' : 'success',
+      code: i % 10 === 0 ? `CODE_${i % 7}` : 'OK',
+      durationMs: durationOf(i),
+      bytesIn: i,
+      bytesOut: 2 * i,
+      createdAt: new Date(
+        Date.UTC(2025, 10, 1, 14) + Math.floor((i * spreadMinutes * 60_000) / n),
+      ).toISOString(),
+    } satisfies CountedCall,
+  }));
+}
+
+describe('chunkCalls', () => {
+  for (const [name, input] of [
+    ['many scopes and minutes', calls(2000, 300, (i) => 1 + (i % 50))],
+    [
+      'one scope, wildly spread durations (histogram terms)',
+      calls(2000, 1, (i) => Math.round(0.01 * 1.021 ** (i % 900) * 100) / 100),
+    ],
+  ] as const) {
+    it(`keeps every transaction within limits and loses nothing: ${name}`, () => {
+      // Act
+      const chunks = chunkCalls(input, options);
+      // Assess
+      assert.ok(chunks.length > 1);
+      assert.deepEqual(
+        chunks.flatMap((c) => c.calls),
+        input,
+        'every call, once, in order',
+      );
+      const merged = foldCalls([], options);
+      for (const chunk of chunks) {
+        assert.ok(chunk.calls.length + chunk.deltas.size <= MAX_TRANSACTION_ACTIONS);
+        for (const delta of chunk.deltas.values()) {
+          assert.ok(addTerms(delta).length <= MAX_ADD_TERMS);
+          assert.doesNotThrow(() => counterUpdate('t', delta, retention));
+          const id = `${delta.pk}|${delta.sk}`;
+          const into = merged.get(id);
+          if (!into) merged.set(id, { ...delta, histogram: new Map(delta.histogram) });
+          else {
+            into.total += delta.total;
+            into.durationSumCentis += delta.durationSumCentis;
+            mergeHistogram(into.histogram, delta.histogram);
+          }
+        }
+      }
+      const whole = foldCalls(
+        input.map((c) => c.call),
+        options,
+      );
+      assert.equal(merged.size, whole.size);
+      for (const [id, delta] of whole) {
+        assert.equal(merged.get(id)!.total, delta.total, id);
+        assert.equal(merged.get(id)!.durationSumCentis, delta.durationSumCentis, id);
+        assert.deepEqual(merged.get(id)!.histogram, delta.histogram, id);
+      }
+    });
+  }
+
+  it('callsOf keeps only what the transition rule counts, with sequence numbers', () => {
+    const pending = callRecord({ status: 'pending', grpc_status_code: null, duration_ms: null });
+    const records = [
+      insert(pending),
+      insert(callRecord()),
+      streamRecord('REMOVE', { oldImage: imageOf(callRecord()) }),
+    ];
+    const out = callsOf(records);
+    assert.equal(out.length, 1);
+    assert.equal(out[0]!.sequenceNumber, records[1]!.dynamodb!.SequenceNumber);
+  });
+});
