@@ -18,7 +18,14 @@ import type {
   ServicesResponse,
   TimelineResponse,
 } from '../../web/src/apiTypes';
-import { durationBadge, formatCount, formatDuration, formatPercent, statusBadge } from '../../web/src/format';
+import {
+  durationBadge,
+  formatCount,
+  formatDuration,
+  formatPercent,
+  formatRate,
+  statusBadge,
+} from '../../web/src/format';
 import { TONE_COLORS } from '../../web/src/styles';
 import {
   afterLoad,
@@ -86,6 +93,7 @@ export function describeDashboard(name: string, setup: () => Promise<DashboardTa
         ['stat-success-rate', overview.success_rate, formatPercent(overview.success_rate)],
         ['stat-avg', overview.avg_duration_ms, formatDuration(overview.avg_duration_ms)],
         ['stat-p95', overview.p95_duration_ms, formatDuration(overview.p95_duration_ms)],
+        ['stat-rate', overview.requests_per_second, formatRate(overview.requests_per_second)],
         ['stat-hour-requests', health.requests_last_hour, formatCount(health.requests_last_hour)],
         ['stat-hour-error-rate', health.error_rate_last_hour, formatPercent(health.error_rate_last_hour)],
       ];
@@ -308,6 +316,24 @@ export function describeDashboard(name: string, setup: () => Promise<DashboardTa
       await page.locator('#requests-rows button').first().focus();
       await page.keyboard.press('Enter');
       await page.getByRole('dialog').waitFor();
+    });
+
+    it('refreshes by itself every few seconds, and pauses and resumes', async () => {
+      // Prepare: the default period, no refresh=0
+      await freshPage(LAPTOP, '');
+      // Assess: a second load comes with no action
+      await page.locator('body[data-loads="2"]').waitFor({ state: 'attached', timeout: 60_000 });
+      const toggle = page.locator('#refresh-toggle');
+      assert.equal(await toggle.getAttribute('aria-pressed'), 'true');
+      // Act: pause
+      await toggle.click();
+      assert.equal(await toggle.getAttribute('aria-pressed'), 'false');
+      assert.match(page.url(), /[?&]refresh=0/);
+      assert.match((await toggle.textContent()) ?? '', /paused/);
+      // Act: resume, which loads at once
+      await afterLoad(page, () => toggle.click());
+      assert.equal(await toggle.getAttribute('aria-pressed'), 'true');
+      assert.doesNotMatch(page.url(), /refresh=/);
     });
 
     it('asks again for the token when the API refuses it', async () => {

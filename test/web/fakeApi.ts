@@ -101,7 +101,13 @@ export async function startFakeApi(options: {
       const last = (h: number) =>
         records.filter((r) => Date.parse(r.created_at) >= now.getTime() - h * 3_600_000);
       if (route === 'overview/')
-        return send(200, { ...figures(inWindow), top_services: [], top_methods: [], recent_errors: [] });
+        return send(200, {
+          ...figures(inWindow),
+          requests_per_second: round(inWindow.length / (hours * 3600), 3),
+          top_services: [],
+          top_methods: [],
+          recent_errors: [],
+        });
       if (route === 'health/') {
         const hour = figures(last(1));
         return send(200, {

@@ -6,6 +6,7 @@ import {
   formatCount,
   formatDuration,
   formatPercent,
+  formatRate,
   formatTimestamp,
   FORMATTERS,
   healthBadge,
@@ -75,6 +76,8 @@ describe('formatters', () => {
     assert.equal(formatCount(1543), '1,543');
     assert.equal(formatPercent(96.5), '96.5 %');
     assert.equal(formatPercent(0), '0 %');
+    assert.equal(formatRate(0.0125), '0.013 /s');
+    assert.equal(formatRate(1234.5), '1,234.5 /s');
     assert.equal(formatTimestamp('2025-11-01T14:30:00.123Z'), '2025-11-01 14:30:00');
     assert.equal(formatTimestamp(null), '—');
   });
@@ -96,6 +99,7 @@ describe('formatters in the browser', () => {
     formatBytes: [10, 4096, 9_999_999],
     formatCount: [1234567],
     formatPercent: [33.3],
+    formatRate: [0.125, 12, null],
     formatTimestamp: ['2025-11-01T14:30:00Z', 'nonsense'],
     healthBadge: ['healthy', 'degraded', undefined],
   };

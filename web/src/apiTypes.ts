@@ -17,6 +17,9 @@ export interface OverviewResponse {
   p95_duration_ms: number | null;
   timeout_requests?: number;
   cancelled_requests?: number;
+  /** Requests per second over the window, and over the last minute. */
+  requests_per_second?: number;
+  requests_per_second_last_minute?: number;
   top_services?: Array<{ service_name: string; total_requests: number; success_rate: number }>;
   top_methods?: Array<{ method_name: string; total_requests: number; avg_duration_ms: number | null }>;
   recent_errors?: Array<{

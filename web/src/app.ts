@@ -189,6 +189,11 @@ export function dashboardApp(fmt: Formatters, settings: DashboardSettings): void
       setStat('stat-success-rate', overview.success_rate, fmt.formatPercent(overview.success_rate));
       setStat('stat-avg', overview.avg_duration_ms, fmt.formatDuration(overview.avg_duration_ms));
       setStat('stat-p95', overview.p95_duration_ms, fmt.formatDuration(overview.p95_duration_ms));
+      setStat('stat-rate', overview.requests_per_second, fmt.formatRate(overview.requests_per_second));
+      el('stat-rate-note').textContent =
+        overview.requests_per_second_last_minute === undefined
+          ? ''
+          : `last minute ${fmt.formatRate(overview.requests_per_second_last_minute)}`;
       const breakdown = [
         `${fmt.formatCount(overview.successful_requests)} ok`,
         `${fmt.formatCount(overview.error_requests)} errors`,
@@ -258,8 +263,12 @@ export function dashboardApp(fmt: Formatters, settings: DashboardSettings): void
     return node;
   };
 
+  let lastTimeline: TimelineHour[] = [];
+
   const renderTimeline = (hours: TimelineHour[]): void => {
-    const width = 720;
+    lastTimeline = hours;
+    // Drawn at the container's width so the axis text keeps its size on a phone.
+    const width = Math.max(300, Math.min(1400, el('timeline-chart').clientWidth || 720));
     const height = 180;
     const pad = { left: 40, right: 8, top: 10, bottom: 24 };
     const max = Math.max(1, ...hours.map((p) => p.total_requests));
@@ -297,7 +306,7 @@ export function dashboardApp(fmt: Formatters, settings: DashboardSettings): void
         ),
       );
     }
-    const labelEvery = Math.max(1, Math.ceil(hours.length / 8));
+    const labelEvery = Math.max(1, Math.ceil(hours.length / Math.max(3, Math.floor(plotW / 70))));
     hours.forEach((point, i) => {
       const x = pad.left + i * slot + (slot - barW) / 2;
       const group = svg('g', { class: 'bar', 'data-hour': point.hour });
@@ -793,6 +802,11 @@ export function dashboardApp(fmt: Formatters, settings: DashboardSettings): void
   el('detail').addEventListener('close', () => {
     state.open = '';
     writeState(false);
+  });
+  let resizeTimer: ReturnType<typeof setTimeout> | undefined;
+  window.addEventListener('resize', () => {
+    clearTimeout(resizeTimer);
+    resizeTimer = setTimeout(() => lastTimeline.length && renderTimeline(lastTimeline), 150);
   });
   window.addEventListener('popstate', () => {
     state = readState();

@@ -76,6 +76,12 @@ export function formatPercent(p: number | null | undefined): string {
   return `${p.toLocaleString('en-US', { maximumFractionDigits: 2 })} %`;
 }
 
+/** Requests per second as the API reports them (`0.125 /s`). */
+export function formatRate(perSecond: number | null | undefined): string {
+  if (perSecond === null || perSecond === undefined || !Number.isFinite(perSecond)) return '—';
+  return `${perSecond.toLocaleString('en-US', { maximumFractionDigits: 3 })} /s`;
+}
+
 /** An ISO timestamp as `2025-11-01 14:30:00` in UTC (the page says UTC once). */
 export function formatTimestamp(iso: string | null | undefined): string {
   if (!iso) return '—';
@@ -103,6 +109,7 @@ export const FORMATTERS = {
   formatBytes,
   formatCount,
   formatPercent,
+  formatRate,
   formatTimestamp,
   healthBadge,
 } as const;

@@ -105,6 +105,7 @@ const BODY = `
       ${stat('stat-success-rate', 'Success rate')}
       ${stat('stat-avg', 'Avg duration')}
       ${stat('stat-p95', 'p95 duration')}
+      ${stat('stat-rate', 'Request rate', '<span class="note" id="stat-rate-note"></span>')}
       ${stat('stat-hour-requests', 'Requests, last hour')}
       ${stat('stat-hour-error-rate', 'Error rate, last hour')}
       ${stat('stat-servers', 'gRPC servers', '<span class="note" id="stat-last-request"></span><ul id="stat-servers-list"></ul>', true)}
@@ -146,13 +147,13 @@ const BODY = `
   <div class="grid2">
     <section class="panel" aria-labelledby="services-heading">
       <h2 id="services-heading">Services</h2>
-      <div class="scroll"><table id="services-table"><thead><tr><th scope="col">Service</th><th scope="col" class="num">Requests</th>
+      <div class="scroll"><table id="services-table" class="cards"><thead><tr><th scope="col">Service</th><th scope="col" class="num">Requests</th>
         <th scope="col" class="num">Success</th><th scope="col" class="num">Avg</th><th scope="col" class="num">p95</th></tr></thead>
         <tbody id="services-rows"></tbody></table></div>
     </section>
     <section class="panel" aria-labelledby="methods-heading">
       <h2 id="methods-heading">Methods</h2>
-      <div class="scroll"><table id="methods-table"><thead><tr><th scope="col">Method</th><th scope="col" class="num">Requests</th>
+      <div class="scroll"><table id="methods-table" class="cards"><thead><tr><th scope="col">Method</th><th scope="col" class="num">Requests</th>
         <th scope="col" class="num">Success</th><th scope="col" class="num">Avg</th><th scope="col" class="num">p95</th></tr></thead>
         <tbody id="methods-rows"></tbody></table></div>
     </section>

@@ -100,7 +100,8 @@ dialog .dialog-head h2{margin:0}
   table.cards tr{display:grid;grid-template-columns:1fr 1fr;gap:.25rem .75rem;padding:.6rem 0;border-bottom:1px solid var(--line)}
   table.cards td{display:block;border:0;padding:0;text-align:left}
   table.cards td::before{content:attr(data-label);display:block;font-size:.7rem;color:var(--muted)}
-  table.cards td.id-cell{grid-column:1 / -1;max-width:none}
+  table.cards td.id-cell,table.cards th[scope=row]{grid-column:1 / -1;max-width:none}
+  table.cards th[scope=row]{display:block;border:0;padding:0}
   #detail-body{grid-template-columns:1fr}
   #detail-body dd{margin-bottom:.4rem}
 }
