@@ -45,6 +45,13 @@ export function httpApiPath(path: string): string {
   return path.length > 1 ? path.replace(/\/+$/, '') : path;
 }
 
+/**
+ * Routes whose handler reads the API token besides the authorizer: `requests` signs its paging
+ * cursors with a key derived from the token (lambdas/api/auth/apiToken.ts `cursorKeyFrom`), so
+ * every container must derive the same key, or a `next` link fails on another container.
+ */
+export const ROUTES_READING_TOKEN: ReadonlySet<string> = new Set(['requests']);
+
 /** Access log line: JSON with the request id (API Gateway requires it) and what triage needs. */
 const ACCESS_LOG_FORMAT = JSON.stringify({
   requestId: '$context.requestId',
@@ -136,15 +143,20 @@ export class MonitorApi extends Construct {
 
     const routeFunctions = new Map<string, MonitorFunction>();
     for (const route of props.routes) {
+      const readsToken = ROUTES_READING_TOKEN.has(route.name);
       const fn = new MonitorFunction(this, `Route-${route.name}`, {
         entry: `lambdas/api/${route.name}.ts`,
         description: `gRPC Monitor API: GET ${route.path}`,
         memorySize: 512,
         timeout: Duration.seconds(15),
         logRetention,
-        environment: props.environment,
+        environment: {
+          ...props.environment,
+          ...(readsToken && { [ENV.apiTokenSecret]: this.tokenSecret.secretArn }),
+        },
       });
       for (const { table, withIndexes } of props.readTables) grantTableRead(fn.role, table, withIndexes);
+      if (readsToken) this.tokenSecret.grantRead(fn.role);
       const [httpRoute] = this.api.addRoutes({
         path: httpApiPath(route.path),
         methods: [HttpMethod.GET],

@@ -252,14 +252,24 @@ describe('IAM', () => {
     }
   });
 
-  it('lets only the authorizer read the token secret', () => {
+  it('lets only the authorizer and the cursor-signing requests route read the token secret', () => {
     const readers = identityStatements().filter(({ statement }) =>
       asList(statement.Action).includes('secretsmanager:GetSecretValue'),
     );
+    const requests = stack.api.routeFunctions.get('requests')!;
     assert.deepEqual(
-      readers.map((r) => r.id),
-      [logicalId(stack.api.authorizerFunction.role.node.findChild('DefaultPolicy'))],
+      readers.map((r) => r.id).sort(),
+      [stack.api.authorizerFunction, requests]
+        .map((f) => logicalId(f.role.node.findChild('DefaultPolicy')))
+        .sort(),
     );
+    for (const reader of readers) assert.deepEqual(reader.statement.Resource, ref(stack.api.tokenSecret));
+    const env = (
+      resources[logicalId(requests.function)]!.Properties.Environment as {
+        Variables: Record<string, unknown>;
+      }
+    ).Variables;
+    assert.deepEqual(env[ENV.apiTokenSecret], ref(stack.api.tokenSecret));
   });
 });
 
