@@ -188,6 +188,11 @@ export class MonitorStack extends Stack {
       ],
     });
 
+    this.addOutputs();
+  }
+
+  /** What a user needs after `cdk deploy`: where the API is, what to point the interceptor at. */
+  private addOutputs(): void {
     new CfnOutput(this, 'ApiUrl', {
       value: `${this.api.url}${API_BASE_PATH}/`,
       description: 'Monitor API base URL',
@@ -202,7 +207,7 @@ export class MonitorStack extends Stack {
       description: 'SNS topic of alerts and alarms',
     });
     new CfnOutput(this, 'ApiTokenSecretName', {
-      value: settings.tokenSecretName,
+      value: this.settings.tokenSecretName,
       description: 'Secrets Manager secret holding the API bearer token',
     });
     new CfnOutput(this, 'GrpcServiceEnvironment', {
