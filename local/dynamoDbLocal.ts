@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { mkdirSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -93,16 +93,17 @@ function jarDirectory(): string {
 }
 
 // Runs java in the background and kills it when stdin reaches EOF (our end closed or we died).
-// On SIGTERM it kills java and waits for it and for the watcher, so when this shell has exited
-// nothing of ours is left. (A background job's stdin is /dev/null in sh, so the pipe is kept on
-// fd 3 for the watcher.)
+// The watcher is a subshell using only builtins (no child of its own), and the shell reaps both
+// it and java before exiting, so once this shell has exited nothing of ours is left. (A
+// background job's stdin is /dev/null in sh, so the pipe is kept on fd 3 for the watcher.)
 const WATCHDOG = [
   'exec 3<&0',
   'java "$@" </dev/null & pid=$!',
-  '(cat <&3 >/dev/null; kill $pid 2>/dev/null) & watcher=$!',
-  "trap 'kill $pid 2>/dev/null; stopping=1' TERM INT",
+  '(while read -r _ <&3; do :; done; kill $pid 2>/dev/null) & watcher=$!',
+  "trap 'kill $pid 2>/dev/null' TERM INT",
   'while kill -0 $pid 2>/dev/null; do wait $pid; done',
-  'if [ -n "$stopping" ]; then wait $watcher; fi',
+  'kill $watcher 2>/dev/null; wait $watcher 2>/dev/null',
+  'exit 0',
 ].join('\n');
 
 export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Promise<DynamoDbLocal> {
@@ -112,6 +113,8 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
     throw new DynamoDbLocalError(`port ${options.port} is in use: choose another for DynamoDB Local`);
   }
   const dir = jarDirectory();
+  // DynamoDB Local refuses a folder that does not exist yet; `--data-dir .data` should just work.
+  if (options.dataDir) mkdirSync(resolve(options.dataDir), { recursive: true });
   const args = [
     `-Djava.library.path=${join(dir, 'DynamoDBLocal_lib')}`,
     '-jar',
