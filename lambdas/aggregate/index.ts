@@ -39,13 +39,17 @@ export function createAggregateHandler(deps: MonitorDeps, handlerOptions: Aggreg
           await writeCatalog(deps.ddb, config.statsTable, new Set(fresh));
           for (const sk of fresh) catalogued.add(sk);
         }
-        // Maxima are idempotent: raised before the transaction, so a retry redoes them harmlessly.
-        await applyExtrema(deps.ddb, config.statsTable, chunk.deltas, config, { known: knownExtrema });
-        await applyChunk(deps.ddb, chunk, {
-          ...config,
-          ...handlerOptions,
-          markerExpiresAt: Math.floor(deps.now().getTime() / 1000) + MARKER_LIFETIME_SECONDS,
-        });
+        // Maxima are idempotent and independent of the counters: raised alongside the
+        // transaction, and raised again (harmlessly) when a failed chunk is retried, since a
+        // chunk's deltas include calls its markers will then skip.
+        await Promise.all([
+          applyExtrema(deps.ddb, config.statsTable, chunk.deltas, config, { known: knownExtrema }),
+          applyChunk(deps.ddb, chunk, {
+            ...config,
+            ...handlerOptions,
+            markerExpiresAt: Math.floor(deps.now().getTime() / 1000) + MARKER_LIFETIME_SECONDS,
+          }),
+        ]);
       } catch (error) {
         const first = chunk.calls[0]!.sequenceNumber;
         console.error(
