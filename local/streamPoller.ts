@@ -35,9 +35,9 @@ export interface StreamPollerOptions {
   readonly source: StreamSource;
   readonly settings: StreamConsumerSettings;
   readonly handler: StreamHandler;
-  /** Pause between reads of a shard that returned nothing; default 100 ms. */
+  /** Pause between reads of a shard that returned nothing; default 250 ms (Lambda polls a shard 4 times a second). */
   readonly pollIntervalMs?: number;
-  /** How often the shard list is refreshed to find new shards; default 1 s. */
+  /** How often the shard list is refreshed to find new shards; default 5 s (a shard that closes triggers a refresh at once). */
   readonly shardRefreshMs?: number;
   readonly log?: (line: string) => void;
 }
@@ -68,7 +68,7 @@ function errorName(error: unknown): string {
 export function startStreamPoller(options: StreamPollerOptions): StreamPoller {
   const { settings, source, name } = options;
   const log = options.log ?? ((line: string) => console.error(line));
-  const pollIntervalMs = options.pollIntervalMs ?? 100;
+  const pollIntervalMs = options.pollIntervalMs ?? 250;
   const abort = new AbortController();
   const counts = { delivered: 0, discarded: 0, invocations: 0 };
   const started = new Set<string>();
@@ -179,7 +179,7 @@ export function startStreamPoller(options: StreamPollerOptions): StreamPoller {
       const stopWaking = () => wake.abort();
       abort.signal.addEventListener('abort', stopWaking);
       wakeDiscovery = stopWaking;
-      await sleep(options.shardRefreshMs ?? 1_000, wake.signal);
+      await sleep(options.shardRefreshMs ?? 5_000, wake.signal);
       abort.signal.removeEventListener('abort', stopWaking);
     }
   }
