@@ -171,7 +171,7 @@ export async function startFakeApi(options: {
             (!q.get('status') || r.status === q.get('status')) &&
             (!q.get('service') || r.service_name === q.get('service')) &&
             (!q.get('method') || r.method_name === q.get('method')) &&
-            (!user || r.user?.username === user || String(r.user?.id) === user) &&
+            (!user || String(r.user?.id) === user) &&
             (!search ||
               [
                 r.request_id,

@@ -378,17 +378,19 @@ export function dashboardApp(fmt: Formatters, settings: DashboardSettings): void
   const emptyRow = (columns: number, text: string) =>
     h('tr', {}, h('td', { colspan: String(columns), class: 'empty' }, text));
 
-  const filterLink = (text: string, service: string, method: string): HTMLElement => {
+  /** A link to this view with some filters changed (it works in a new tab too). */
+  const filterLink = (text: string, changes: Partial<Filters>, title?: string): HTMLElement => {
     const params = new URLSearchParams(location.search);
     params.delete('p');
-    for (const key of [...params.keys()]) if (key.startsWith('api_')) params.delete(key);
-    params.set('service', service);
-    if (method) params.set('method', method);
-    else params.delete('method');
-    const link = h('a', { href: `?${params}`, 'data-service': service, 'data-method': method }, text);
+    for (const key of Array.from(params.keys())) if (key.startsWith('api_')) params.delete(key);
+    for (const [name, value] of Object.entries(changes)) {
+      if (value) params.set(name, value);
+      else params.delete(name);
+    }
+    const link = h('a', { href: `?${params}`, title }, text);
     link.addEventListener('click', (event) => {
       event.preventDefault();
-      applyFilters({ service, method }, true);
+      applyFilters(changes, true);
     });
     return link;
   };
@@ -400,7 +402,7 @@ export function dashboardApp(fmt: Formatters, settings: DashboardSettings): void
             h(
               'tr',
               { 'data-service': s.service_name },
-              h('th', { scope: 'row' }, filterLink(s.service_name, s.service_name, '')),
+              h('th', { scope: 'row' }, filterLink(s.service_name, { service: s.service_name, method: '' })),
               ...figureCells(s),
             ),
           )
@@ -419,7 +421,10 @@ export function dashboardApp(fmt: Formatters, settings: DashboardSettings): void
                 'th',
                 { scope: 'row' },
                 m.service_name
-                  ? filterLink(`${m.service_name}.${m.method_name}`, m.service_name, m.method_name)
+                  ? filterLink(`${m.service_name}.${m.method_name}`, {
+                      service: m.service_name,
+                      method: m.method_name,
+                    })
                   : m.method_name,
               ),
               ...figureCells(m),
@@ -503,7 +508,13 @@ export function dashboardApp(fmt: Formatters, settings: DashboardSettings): void
         { 'data-label': 'Size', class: 'num size-cell' },
         `${fmt.formatBytes(r.request_size)} / ${fmt.formatBytes(r.response_size)}`,
       ),
-      h('td', { 'data-label': 'User' }, r.user?.username ?? '—'),
+      h(
+        'td',
+        { 'data-label': 'User' },
+        r.user
+          ? filterLink(r.user.username, { user: String(r.user.id) }, `Only requests of user id ${r.user.id}`)
+          : '—',
+      ),
       h(
         'td',
         { 'data-label': 'Created' },

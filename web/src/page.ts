@@ -125,7 +125,7 @@ const BODY = `
         <select id="f-status" name="status"><option value="">All statuses</option>
           ${REQUEST_STATUSES.map((s) => `<option value="${s}">${escapeHtml(statusBadge(s).label)}</option>`).join('')}
         </select></label>
-      <label for="f-user">User <input id="f-user" name="user" type="text" autocomplete="off" placeholder="username or id"></label>
+      <label for="f-user">User ID <input id="f-user" name="user" type="text" autocomplete="off" placeholder="e.g. 42"></label>
       <label for="f-search">Search <input id="f-search" name="search" type="search" autocomplete="off" placeholder="request id, IP, error…"></label>
       <label for="f-page-size">Rows per page
         <select id="f-page-size" name="page_size"><option>20</option><option>50</option><option>100</option></select></label>
