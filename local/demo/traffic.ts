@@ -84,12 +84,12 @@ const userId = () => String(1 + Math.floor(Math.random() * 6));
 
 /** [weight, scenario]: mostly successes, then the kinds of failure a real service sees. */
 const SCENARIOS: ReadonlyArray<readonly [number, Scenario]> = [
-  [34, (c) => unary(c.users, 'GetUser', { id: userId() })],
-  [7, (c) => unary(c.users, 'GetUser', { id: String(100 + Math.floor(Math.random() * 900)) })],
-  [2, (c) => unary(c.users, 'GetUser', { id: 'boom' })],
+  [38, (c) => unary(c.users, 'GetUser', { id: userId() })],
+  [3, (c) => unary(c.users, 'GetUser', { id: String(100 + Math.floor(Math.random() * 900)) })],
+  [1, (c) => unary(c.users, 'GetUser', { id: 'boom' })],
   [3, (c, slow) => unary(c.users, 'GetUser', { id: userId(), delay_ms: slow + 100 + Math.random() * 400 })],
   [3, (c) => unary(c.users, 'GetUser', { id: userId(), delay_ms: 600 }, deadlineIn(250))],
-  [8, (c) => serverStream(c.users, 'ListUsers', { limit: 3 + Math.floor(Math.random() * 3) })],
+  [9, (c) => serverStream(c.users, 'ListUsers', { limit: 3 + Math.floor(Math.random() * 3) })],
   [2, (c) => serverStream(c.users, 'ListUsers', { limit: 6, delay_ms: 100 }, 2)],
   [
     4,
@@ -104,8 +104,8 @@ const SCENARIOS: ReadonlyArray<readonly [number, Scenario]> = [
         { from: 'demo', text: 'bye' },
       ]),
   ],
-  [14, (c) => unary(c.products, 'GetProduct', { sku: `SKU-${1 + Math.floor(Math.random() * 5)}` })],
-  [3, (c) => unary(c.products, 'GetProduct', { sku: 'SKU-404' })],
+  [15, (c) => unary(c.products, 'GetProduct', { sku: `SKU-${1 + Math.floor(Math.random() * 5)}` })],
+  [2, (c) => unary(c.products, 'GetProduct', { sku: 'SKU-404' })],
   [2, (c, slow) => unary(c.products, 'GetProduct', { sku: 'SKU-3', delay_ms: slow + 200 })],
   [6, (c) => serverStream(c.products, 'SearchProducts', { query: pick(['o', 'e', 'key', 'cam']) })],
   [1, (c) => serverStream(c.products, 'SearchProducts', { query: 'boom' })],
