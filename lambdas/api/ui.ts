@@ -1,13 +1,13 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { MonitorDeps } from '../../core/deps';
 import { renderDashboardPage } from '../../web/src/page';
-import { depsFromEnv, lazyHandler } from '../shared/fromEnv';
 
 /**
  * `GET /cfg/grpc/monitor/ui/`: the dashboard page. Public (no token): the page asks for the
  * token and sends it to the other routes. The page is built once per container, in memory.
+ * `deps` is accepted for the uniform `createHandler(deps)` the local server calls, and unused.
  */
-export function createHandler(_deps: MonitorDeps) {
+export function createHandler(_deps?: MonitorDeps) {
   const page = renderDashboardPage();
   const headers = {
     'content-type': 'text/html; charset=utf-8',
@@ -23,4 +23,8 @@ export function createHandler(_deps: MonitorDeps) {
   });
 }
 
-export const handler = lazyHandler(() => createHandler(depsFromEnv()));
+// Lazy like every route's `handler`, but without lambdas/shared/fromEnv: the page reads no
+// table, so the bundle carries no AWS SDK (about 40 KB instead of 400 KB: a faster cold start).
+let built: ReturnType<typeof createHandler> | undefined;
+export const handler = (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> =>
+  (built ??= createHandler())(event);

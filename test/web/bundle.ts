@@ -27,10 +27,15 @@ export interface BundleVariant {
 /** The options lib/monitorFunction.ts gives NodejsFunction (ESM, minified, keepNames, SDK bundled). */
 export const STACK_BUNDLE: BundleVariant = { format: 'esm', minify: true, keepNames: true };
 
+/** Where bundleUiHandler writes the bundle of a variant. */
+export function bundleFile(variant: BundleVariant): string {
+  const name = `ui-bundle-${variant.format}${variant.minify ? '-min' : ''}${variant.keepNames ? '-names' : ''}`;
+  return join(TEST_OUTPUT, `${name}.${variant.format === 'esm' ? 'mjs' : 'cjs'}`);
+}
+
 export async function bundleUiHandler(variant: BundleVariant): Promise<BundledHandler> {
   mkdirSync(TEST_OUTPUT, { recursive: true });
-  const name = `ui-bundle-${variant.format}${variant.minify ? '-min' : ''}${variant.keepNames ? '-names' : ''}`;
-  const outfile = join(TEST_OUTPUT, `${name}.${variant.format === 'esm' ? 'mjs' : 'cjs'}`);
+  const outfile = bundleFile(variant);
   await build({
     entryPoints: [join(ROOT, 'lambdas/api/ui.ts')],
     outfile,

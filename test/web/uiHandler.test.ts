@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { Script } from 'node:vm';
 import { describe, it } from 'node:test';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { MonitorDeps } from '../../core/deps';
 import { createHandler } from '../../lambdas/api/ui';
-import { bundleUiHandler, lambdaContext, STACK_BUNDLE, uiEvent } from './bundle';
+import { bundleFile, bundleUiHandler, lambdaContext, STACK_BUNDLE, uiEvent } from './bundle';
 
 const deps = {} as MonitorDeps; // the page reads no table
 
@@ -63,4 +64,13 @@ describe('ui handler', () => {
       assert.match(String(result.body), /id="requests-rows"/);
     });
   }
+
+  it('bundles small: the page needs no AWS SDK', async () => {
+    // Prepare: the stack bundles the SDK into every function that imports it
+    await bundleUiHandler(STACK_BUNDLE);
+    // Assess
+    const code = readFileSync(bundleFile(STACK_BUNDLE), 'utf8');
+    assert.doesNotMatch(code, /DynamoDBClient|@aws-sdk/);
+    assert.ok(code.length < 100_000, `${code.length} bytes`);
+  });
 });
