@@ -1,5 +1,17 @@
 import type { MonitorDeps } from '../deps';
-import { planWindow, readWindow, type ScopeStats, type TimeRange } from '../stats';
+import { QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { FINAL_STATUSES } from '../record';
+import {
+  ALL_SCOPE,
+  emptyScopeStats,
+  mergeScopeStats,
+  planWindow,
+  readWindow,
+  scopeStatsFromItem,
+  type ScopeStats,
+  type TimeRange,
+} from '../stats';
+import { STATS_ATTRIBUTE } from '../stats/updates';
 import { recentWindow } from './window';
 
 const windowOptions = (deps: MonitorDeps) => ({
@@ -25,3 +37,76 @@ export function readStats(deps: MonitorDeps, range: TimeRange): Promise<Map<stri
 /** The last `hours` hours as the Stats count them (minute-aligned, see recentWindow). */
 export const lastHours = (deps: MonitorDeps, hours: number): TimeRange =>
   countableRange(deps, recentWindow(deps.now(), hours));
+
+/** The counter attributes of a Stats item: everything but the histogram and per-code counts. */
+const COUNTER_ATTRIBUTES = [
+  'sk',
+  STATS_ATTRIBUTE.total,
+  ...FINAL_STATUSES.map((s) => STATS_ATTRIBUTE.status(s)),
+  STATS_ATTRIBUTE.durationSumCentis,
+  STATS_ATTRIBUTE.durationMax,
+  STATS_ATTRIBUTE.bytesIn,
+  STATS_ATTRIBUTE.bytesOut,
+  STATS_ATTRIBUTE.slow,
+  STATS_ATTRIBUTE.lastRequestAt,
+];
+const READ_CONCURRENCY = 24;
+
+async function queryAll(deps: MonitorDeps, input: Omit<QueryCommandInput, 'TableName'>) {
+  const items: Record<string, unknown>[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await deps.ddb.send(
+      new QueryCommand({ ...input, TableName: deps.config.statsTable, ExclusiveStartKey: start }),
+    );
+    items.push(...(page.Items ?? []));
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return items;
+}
+
+/**
+ * Like readStats, but only the `ALL` scope carries its latency histogram (and per-code counts):
+ * every other scope comes back as counters alone. At high traffic each scope's histogram holds
+ * hundreds of bucket attributes, so an overview (one p95, counts per service and method) reads
+ * a fraction of the data. Two Queries per bucket: the counters of every scope, the whole ALL item.
+ */
+export async function readCountersWithOverallHistogram(
+  deps: MonitorDeps,
+  range: TimeRange,
+): Promise<Map<string, ScopeStats>> {
+  const plan = planWindow(range, windowOptions(deps));
+  const names = Object.fromEntries(COUNTER_ATTRIBUTES.map((a, i) => [`#a${i}`, a]));
+  const projection = Object.keys(names).join(', ');
+  const merged = new Map<string, ScopeStats>();
+  const add = (scope: string, stats: ScopeStats) => {
+    let into = merged.get(scope);
+    if (!into) merged.set(scope, (into = emptyScopeStats()));
+    mergeScopeStats(into, stats);
+  };
+  const buckets = [...plan.hourBuckets, ...plan.minuteBuckets];
+  let next = 0;
+  const worker = async () => {
+    while (next < buckets.length) {
+      const bucket = buckets[next++]!;
+      const [counters, overall] = await Promise.all([
+        queryAll(deps, {
+          KeyConditionExpression: 'pk = :pk',
+          ProjectionExpression: projection,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: { ':pk': bucket },
+        }),
+        queryAll(deps, {
+          KeyConditionExpression: 'pk = :pk AND sk = :all',
+          ExpressionAttributeValues: { ':pk': bucket, ':all': ALL_SCOPE },
+        }),
+      ]);
+      for (const item of counters) {
+        if (typeof item.sk === 'string' && item.sk !== ALL_SCOPE) add(item.sk, scopeStatsFromItem(item));
+      }
+      for (const item of overall) add(ALL_SCOPE, scopeStatsFromItem(item));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, buckets.length) }, worker));
+  return merged;
+}

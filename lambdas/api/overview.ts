@@ -5,6 +5,7 @@ import {
   lastFullMinute,
   methodsOf,
   lastHours,
+  readCountersWithOverallHistogram,
   readStats,
   requestLogs,
   scopeFigures,
@@ -30,7 +31,8 @@ export function createHandler(deps: MonitorDeps) {
     const range = lastHours(deps, hours);
     const minute = lastFullMinute(now);
     const [window, lastMinute, errors] = await Promise.all([
-      readStats(deps, range),
+      // Only the overall p95 is shown: the other scopes' histograms are not read.
+      readCountersWithOverallHistogram(deps, range),
       readStats(deps, minute),
       requestLogs(deps).between(range).error().list({ limit: OVERVIEW_TOP }),
     ]);
