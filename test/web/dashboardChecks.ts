@@ -126,9 +126,10 @@ export function describeDashboard(
       );
     });
 
-    it('shows the services, methods and timeline of the API', async () => {
+    it('shows the services, methods, timeline and recent errors of the API', async () => {
       await freshPage();
-      const [services, methods, timeline] = await Promise.all([
+      const [overview, services, methods, timeline] = await Promise.all([
+        api<OverviewResponse>('overview/', { hours: '24' }),
         api<ServicesResponse>('services/', { hours: '24' }),
         api<MethodsResponse>('methods/', { hours: '24' }),
         api<TimelineResponse>('timeline/', { hours: '24' }),
@@ -158,6 +159,19 @@ export function describeDashboard(
         ]),
       );
       assert.equal(await page.locator('#timeline-chart g.bar').count(), timeline.timeline.length);
+      const recent = overview.recent_errors ?? [];
+      assert.ok(recent.length > 0, 'the API lists recent errors');
+      assert.deepEqual(
+        await page
+          .locator('#recent-errors li[data-request-id]')
+          .evaluateAll((items) =>
+            items.map((li) => [
+              li.getAttribute('data-request-id'),
+              li.querySelector('.message')?.textContent,
+            ]),
+          ),
+        recent.map((e) => [e.request_id, e.error_message ?? '—']),
+      );
       assert.deepEqual(
         await tableRows('timeline-rows').then((rows) => rows.map((r) => [r[1], r[2]])),
         timeline.timeline.map((h) => [formatCount(h.total_requests), formatCount(h.error_requests)]),

@@ -106,7 +106,19 @@ export async function startFakeApi(options: {
           requests_per_second: round(inWindow.length / (hours * 3600), 3),
           top_services: [],
           top_methods: [],
-          recent_errors: [],
+          recent_errors: inWindow
+            .filter((r) => r.status === 'error')
+            .slice(0, 10)
+            .map(
+              ({ request_id, service_name, method_name, error_message, grpc_status_code, created_at }) => ({
+                request_id,
+                service_name,
+                method_name,
+                error_message,
+                grpc_status_code,
+                created_at,
+              }),
+            ),
         });
       if (route === 'health/') {
         const hour = figures(last(1));

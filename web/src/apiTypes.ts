@@ -27,6 +27,7 @@ export interface OverviewResponse {
     service_name: string;
     method_name: string;
     error_message: string | null;
+    grpc_status_code?: string | null;
     created_at: string;
   }>;
 }

@@ -395,6 +395,33 @@ export function dashboardApp(fmt: Formatters, settings: DashboardSettings): void
     return link;
   };
 
+  const renderRecentErrors = (errors: NonNullable<OverviewResponse['recent_errors']>): void => {
+    el('recent-errors').replaceChildren(
+      ...(errors.length
+        ? errors.map((e) => {
+            const open = h(
+              'button',
+              { type: 'button', class: 'link', 'aria-label': `Open request ${e.request_id}` },
+              `${e.service_name}.${e.method_name}`,
+            );
+            open.addEventListener('click', () => void openDetail(e.request_id));
+            return h(
+              'li',
+              { 'data-request-id': e.request_id },
+              open,
+              e.grpc_status_code ? h('span', { class: 'mono' }, e.grpc_status_code) : null,
+              h('span', { class: 'message' }, e.error_message ?? '—'),
+              h(
+                'time',
+                { datetime: e.created_at, class: 'muted' },
+                `${fmt.formatTimestamp(e.created_at)} UTC`,
+              ),
+            );
+          })
+        : [h('li', { class: 'muted' }, 'No errors in this window.')]),
+    );
+  };
+
   const renderServices = (services: ServiceFigures[]): void => {
     el('services-rows').replaceChildren(
       ...(services.length
@@ -652,6 +679,7 @@ export function dashboardApp(fmt: Formatters, settings: DashboardSettings): void
       RequestsResponse?,
     ];
     renderStats(overview, health);
+    if (overview?.recent_errors) renderRecentErrors(overview.recent_errors);
     if (timeline) renderTimeline(timeline.timeline);
     if (services) renderServices(services.services);
     if (methods) renderMethods(methods.methods);

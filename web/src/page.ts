@@ -144,6 +144,10 @@ const BODY = `
         <th scope="col" class="num">Errors</th><th scope="col" class="num">Avg</th></tr></thead><tbody id="timeline-rows"></tbody></table></div>
     </details>
   </section>
+  <section class="panel" aria-labelledby="errors-heading">
+    <h2 id="errors-heading">Recent errors</h2>
+    <ul id="recent-errors" class="errors"></ul>
+  </section>
   <div class="grid2">
     <section class="panel" aria-labelledby="services-heading">
       <h2 id="services-heading">Services</h2>

@@ -74,6 +74,10 @@ ${toneRules}
 .chart .bar-total{fill:var(--bar)}
 .chart .bar-errors{fill:var(--err)}
 .swatch{display:inline-block;width:.8rem;height:.8rem;border-radius:2px;vertical-align:-1px}
+.errors{list-style:none;margin:0;padding:0;font-size:.875rem}
+.errors li{display:flex;flex-wrap:wrap;gap:.25rem .75rem;align-items:baseline;padding:.35rem 0;border-bottom:1px solid var(--line)}
+.errors li:last-child{border-bottom:0}
+.errors .message{flex:1 1 16rem;overflow-wrap:anywhere}
 .swatch-requests{background:var(--bar)}
 .swatch-errors{background:var(--err)}
 figure.timeline{margin:0}
