@@ -1,5 +1,5 @@
 import type { MonitorDeps } from '../deps';
-import { QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { FINAL_STATUSES } from '../record';
 import {
   ALL_SCOPE,
@@ -65,11 +65,34 @@ async function queryAll(deps: MonitorDeps, input: Omit<QueryCommandInput, 'Table
   return items;
 }
 
+/** The whole `ALL` item of each bucket, by BatchGetItem (100 keys a call, unprocessed keys retried). */
+async function overallItems(
+  deps: MonitorDeps,
+  buckets: readonly string[],
+): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  for (let i = 0; i < buckets.length; i += 100) {
+    let keys: Record<string, unknown>[] | undefined = buckets
+      .slice(i, i + 100)
+      .map((pk) => ({ pk, sk: ALL_SCOPE }));
+    for (let attempt = 0; keys && keys.length > 0; attempt++) {
+      if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 20 * 2 ** attempt)));
+      const out = await deps.ddb.send(
+        new BatchGetCommand({ RequestItems: { [deps.config.statsTable]: { Keys: keys } } }),
+      );
+      items.push(...(out.Responses?.[deps.config.statsTable] ?? []));
+      keys = out.UnprocessedKeys?.[deps.config.statsTable]?.Keys;
+    }
+  }
+  return items;
+}
+
 /**
  * Like readStats, but only the `ALL` scope carries its latency histogram (and per-code counts):
  * every other scope comes back as counters alone. At high traffic each scope's histogram holds
  * hundreds of bucket attributes, so an overview (one p95, counts per service and method) reads
- * a fraction of the data. Two Queries per bucket: the counters of every scope, the whole ALL item.
+ * and parses a fraction of the data: one projected Query per bucket for the counters of every
+ * scope, and one BatchGetItem for the ALL items of all buckets.
  */
 export async function readCountersWithOverallHistogram(
   deps: MonitorDeps,
@@ -89,24 +112,21 @@ export async function readCountersWithOverallHistogram(
   const worker = async () => {
     while (next < buckets.length) {
       const bucket = buckets[next++]!;
-      const [counters, overall] = await Promise.all([
-        queryAll(deps, {
-          KeyConditionExpression: 'pk = :pk',
-          ProjectionExpression: projection,
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: { ':pk': bucket },
-        }),
-        queryAll(deps, {
-          KeyConditionExpression: 'pk = :pk AND sk = :all',
-          ExpressionAttributeValues: { ':pk': bucket, ':all': ALL_SCOPE },
-        }),
-      ]);
+      const counters = await queryAll(deps, {
+        KeyConditionExpression: 'pk = :pk',
+        ProjectionExpression: projection,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: { ':pk': bucket },
+      });
       for (const item of counters) {
         if (typeof item.sk === 'string' && item.sk !== ALL_SCOPE) add(item.sk, scopeStatsFromItem(item));
       }
-      for (const item of overall) add(ALL_SCOPE, scopeStatsFromItem(item));
     }
   };
-  await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, buckets.length) }, worker));
+  const [overall] = await Promise.all([
+    overallItems(deps, buckets),
+    ...Array.from({ length: Math.min(READ_CONCURRENCY, buckets.length) }, worker),
+  ]);
+  for (const item of overall) add(ALL_SCOPE, scopeStatsFromItem(item));
   return merged;
 }
