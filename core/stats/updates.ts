@@ -79,17 +79,55 @@ function addUpdate(
   };
 }
 
+/** Which maxima a transactional counter update also raises. */
+export interface RaiseExtrema {
+  readonly durationMax: boolean;
+  readonly lastRequestAt: boolean;
+}
+
 /**
  * The counter update of a delta as one UpdateItem, for a transaction (which may touch an item
  * once). Throws when the delta has more than MAX_ADD_TERMS terms: the aggregator's chunking
  * keeps each delta below that.
+ *
+ * `raise` also SETs max duration / last request time, under the condition that each is absent
+ * or lower than the delta's (maxima cannot be `ADD`ed). When the condition fails the whole
+ * transaction is cancelled and, with ReturnValuesOnConditionCheckFailure, DynamoDB returns the
+ * stored item, so the caller learns the stored maxima and retries without raising them.
  */
-export function counterUpdate(table: string, delta: StatsDelta, retention: RetentionSettings): StatsUpdate {
+export function counterUpdate(
+  table: string,
+  delta: StatsDelta,
+  retention: RetentionSettings,
+  raise: RaiseExtrema = { durationMax: false, lastRequestAt: false },
+): StatsUpdate & { ReturnValuesOnConditionCheckFailure?: 'ALL_OLD' } {
   const terms = addTerms(delta);
   if (terms.length > MAX_ADD_TERMS) {
     throw new Error(`delta ${delta.pk} ${delta.sk} has ${terms.length} terms, over ${MAX_ADD_TERMS}`);
   }
-  return addUpdate(table, delta, terms, bucketExpiresAt(delta.pk, retention));
+  const update = addUpdate(table, delta, terms, bucketExpiresAt(delta.pk, retention));
+  const sets: string[] = [];
+  const conditions: string[] = [];
+  const raiseOne = (attribute: string, value: number | string, name: string) => {
+    update.ExpressionAttributeNames[`#${name}`] = attribute;
+    update.ExpressionAttributeValues[`:${name}`] = value;
+    sets.push(`#${name} = :${name}`);
+    conditions.push(`(attribute_not_exists(#${name}) OR #${name} < :${name})`);
+  };
+  if (raise.durationMax && delta.total > 0)
+    raiseOne(STATS_ATTRIBUTE.durationMax, delta.durationMaxMs, 'xmax');
+  if (raise.lastRequestAt && delta.lastRequestAt)
+    raiseOne(STATS_ATTRIBUTE.lastRequestAt, delta.lastRequestAt, 'xlast');
+  if (sets.length === 0) return update;
+  return {
+    ...update,
+    UpdateExpression: update.UpdateExpression.replace(
+      'SET #ttl = :ttl',
+      `SET #ttl = :ttl, ${sets.join(', ')}`,
+    ),
+    ConditionExpression: conditions.join(' AND '),
+    ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+  };
 }
 
 /** The counter updates of a delta of any size, split into UpdateItems of ≤ MAX_ADD_TERMS terms. */

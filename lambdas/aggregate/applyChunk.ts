@@ -1,13 +1,16 @@
 import { TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { foldCalls, type FoldOptions } from '../../core/stats/fold';
+import type { KnownExtrema } from '../../core/stats/apply';
+import { deltaId, foldCalls, type FoldOptions, type StatsDelta } from '../../core/stats/fold';
 import { seenKey, type RetentionSettings } from '../../core/stats/keys';
-import { counterUpdate } from '../../core/stats/updates';
+import { counterUpdate, STATS_ATTRIBUTE } from '../../core/stats/updates';
 import type { Chunk, SequencedCall } from './chunks';
 
 export interface ApplyChunkOptions extends FoldOptions, RetentionSettings {
   readonly statsTable: string;
   /** Epoch seconds at which exactly-once markers may expire (after the stream's 24 h retention). */
   readonly markerExpiresAt: number;
+  /** Lower bounds of the stored maxima (they only rise), shared across invocations. */
+  readonly known: KnownExtrema;
   /** Attempts on transaction conflicts and throttling before giving up (the batch is retried). */
   readonly maxAttempts?: number;
   /** Backoff between those attempts; injectable for tests. */
@@ -21,6 +24,30 @@ export class ChunkNotAppliedError extends Error {
 
 interface CancellationReason {
   Code?: string;
+  /** The stored item, for actions with ReturnValuesOnConditionCheckFailure (raw attribute values). */
+  Item?: Record<string, { N?: string; S?: string }>;
+}
+
+const knownKey = (delta: StatsDelta, attribute: string): string =>
+  `${deltaId(delta.pk, delta.sk)}|${attribute}`;
+
+/** Raise a maximum unless the stored one is known to be at least as high. */
+function mustRaise(
+  known: KnownExtrema,
+  delta: StatsDelta,
+  attribute: string,
+  value: number | string,
+): boolean {
+  const stored = known.get(knownKey(delta, attribute));
+  return stored === undefined || stored < value;
+}
+
+/** Learns the stored maxima from an item a failed condition returned. */
+function learnExtrema(known: KnownExtrema, delta: StatsDelta, item: CancellationReason['Item']): void {
+  const max = item?.[STATS_ATTRIBUTE.durationMax]?.N;
+  const last = item?.[STATS_ATTRIBUTE.lastRequestAt]?.S;
+  known.set(knownKey(delta, STATS_ATTRIBUTE.durationMax), max === undefined ? -1 : Number(max));
+  known.set(knownKey(delta, STATS_ATTRIBUTE.lastRequestAt), last ?? '');
 }
 
 const RETRYABLE = new Set([
@@ -32,13 +59,18 @@ const RETRYABLE = new Set([
 
 const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** One transaction: a conditional marker Put per call, then the counter updates. */
+/**
+ * One transaction: a conditional marker Put per call, then per delta the counter `ADD`s, and
+ * the maxima it raises (those not known to be already as high).
+ */
 function transactionOf(calls: readonly SequencedCall[], options: ApplyChunkOptions) {
-  const deltas = foldCalls(
-    calls.map((c) => c.call),
-    options,
-  );
-  return new TransactWriteCommand({
+  const deltas = [
+    ...foldCalls(
+      calls.map((c) => c.call),
+      options,
+    ).values(),
+  ];
+  const command = new TransactWriteCommand({
     TransactItems: [
       ...calls.map(({ call }) => ({
         Put: {
@@ -48,9 +80,27 @@ function transactionOf(calls: readonly SequencedCall[], options: ApplyChunkOptio
           ConditionExpression: 'attribute_not_exists(pk)',
         },
       })),
-      ...[...deltas.values()].map((delta) => ({ Update: counterUpdate(options.statsTable, delta, options) })),
+      ...deltas.map((delta) => ({
+        Update: counterUpdate(options.statsTable, delta, options, {
+          durationMax: mustRaise(options.known, delta, STATS_ATTRIBUTE.durationMax, delta.durationMaxMs),
+          lastRequestAt: mustRaise(options.known, delta, STATS_ATTRIBUTE.lastRequestAt, delta.lastRequestAt),
+        }),
+      })),
     ],
   });
+  return { command, deltas };
+}
+
+/** After a commit the stored maxima are at least the delta's. */
+function rememberCommitted(known: KnownExtrema, deltas: readonly StatsDelta[]): void {
+  for (const delta of deltas) {
+    const maxKey = knownKey(delta, STATS_ATTRIBUTE.durationMax);
+    const lastKey = knownKey(delta, STATS_ATTRIBUTE.lastRequestAt);
+    if (mustRaise(known, delta, STATS_ATTRIBUTE.durationMax, delta.durationMaxMs))
+      known.set(maxKey, delta.durationMaxMs);
+    if (mustRaise(known, delta, STATS_ATTRIBUTE.lastRequestAt, delta.lastRequestAt))
+      known.set(lastKey, delta.lastRequestAt);
+  }
 }
 
 /**
@@ -70,9 +120,13 @@ export async function applyChunk(
   const sleep = options.sleep ?? defaultSleep;
   let calls = chunk.calls;
   let failedAttempts = 0;
-  while (calls.length > 0) {
+  // Each pass either commits, drops duplicates, learns maxima or backs off; bound it anyway.
+  for (let pass = 0; calls.length > 0; pass++) {
+    if (pass >= 100) throw new ChunkNotAppliedError('transaction did not settle in 100 passes');
+    const { command, deltas } = transactionOf(calls, options);
     try {
-      await ddb.send(transactionOf(calls, options));
+      await ddb.send(command);
+      rememberCommitted(options.known, deltas);
       return calls.length;
     } catch (error) {
       const reasons = (error as { CancellationReasons?: CancellationReason[] }).CancellationReasons;
@@ -80,10 +134,17 @@ export async function applyChunk(
         throw new ChunkNotAppliedError(`transaction failed: ${(error as Error).message}`, { cause: error });
       }
       const duplicate = new Set<number>();
+      let learned = false;
       reasons.forEach((reason, i) => {
-        if (i < calls.length && reason.Code === 'ConditionalCheckFailed') duplicate.add(i);
+        if (reason.Code !== 'ConditionalCheckFailed') return;
+        if (i < calls.length) duplicate.add(i);
+        else {
+          // A maximum was already as high: learn the stored ones and retry without raising them.
+          learnExtrema(options.known, deltas[i - calls.length]!, reason.Item);
+          learned = true;
+        }
       });
-      if (duplicate.size > 0) {
+      if (duplicate.size > 0 || learned) {
         calls = calls.filter((_, i) => !duplicate.has(i));
         continue;
       }

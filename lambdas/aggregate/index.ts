@@ -10,13 +10,15 @@
  */
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import type { MonitorDeps } from '../../core/deps';
-import { applyExtrema, writeCatalog, type KnownExtrema } from '../../core/stats/apply';
+import { writeCatalog, type KnownExtrema } from '../../core/stats/apply';
 import { depsFromEnv, lazyHandler } from '../shared/fromEnv';
 import { applyChunk, type ApplyChunkOptions } from './applyChunk';
 import { callsOf, chunkCalls } from './chunks';
 
 /** Markers must outlive any redelivery: the stream keeps records 24 h. */
 const MARKER_LIFETIME_SECONDS = 48 * 3600;
+/** Entries of the maxima cache before it starts over (each is ~100 bytes). */
+const KNOWN_EXTREMA_LIMIT = 50_000;
 
 export interface AggregateHandlerOptions {
   /** Passed to applyChunk (attempts on conflicts/throttling, backoff sleep). */
@@ -31,6 +33,7 @@ export function createAggregateHandler(deps: MonitorDeps, handlerOptions: Aggreg
   const knownExtrema: KnownExtrema = new Map();
 
   return async function aggregateStream(event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> {
+    if (knownExtrema.size > KNOWN_EXTREMA_LIMIT) knownExtrema.clear();
     const chunks = chunkCalls(callsOf(event.Records ?? []), config);
     for (const chunk of chunks) {
       try {
@@ -39,17 +42,12 @@ export function createAggregateHandler(deps: MonitorDeps, handlerOptions: Aggreg
           await writeCatalog(deps.ddb, config.statsTable, new Set(fresh));
           for (const sk of fresh) catalogued.add(sk);
         }
-        // Maxima are idempotent and independent of the counters: raised alongside the
-        // transaction, and raised again (harmlessly) when a failed chunk is retried, since a
-        // chunk's deltas include calls its markers will then skip.
-        await Promise.all([
-          applyExtrema(deps.ddb, config.statsTable, chunk.deltas, config, { known: knownExtrema }),
-          applyChunk(deps.ddb, chunk, {
-            ...config,
-            ...handlerOptions,
-            markerExpiresAt: Math.floor(deps.now().getTime() / 1000) + MARKER_LIFETIME_SECONDS,
-          }),
-        ]);
+        await applyChunk(deps.ddb, chunk, {
+          ...config,
+          ...handlerOptions,
+          known: knownExtrema,
+          markerExpiresAt: Math.floor(deps.now().getTime() / 1000) + MARKER_LIFETIME_SECONDS,
+        });
       } catch (error) {
         const first = chunk.calls[0]!.sequenceNumber;
         console.error(
