@@ -3,11 +3,13 @@ import type { WriterStats } from '../core/heartbeat';
 import type { RequestLogRecord } from '../core/record';
 import { toRequestLogItem } from '../core/requestLogItem';
 import { endLine, startLine } from './consoleLines';
+import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { monitorTable } from './dynamoSender';
 import { startHeartbeats, type HeartbeatLoop } from './heartbeats';
 import { monitorInterceptor } from './monitorInterceptor';
 import { resolveOptions, type GrpcMonitorOptions } from './options';
-import { RequestLogWriter } from './writer';
+import { RequestLogWriter, type WriterOptions } from './writer';
+import { ThreadedWriter, type ItemWriter } from './threadedWriter';
 
 export interface GrpcMonitor {
   /** Put it first in `new grpc.Server({ interceptors: [monitor.interceptor, ...] })`. */
@@ -37,8 +39,7 @@ export interface GrpcMonitor {
 /** Records every call of a grpc-js server into the RequestLog table. See docs/interceptor.md. */
 export function createGrpcMonitor(options: GrpcMonitorOptions = {}): GrpcMonitor {
   const settings = resolveOptions(options);
-  const table = monitorTable(options.dynamoDb ?? {}, settings.tableName);
-  const writer = new RequestLogWriter(table.sendBatch, settings);
+  const writer = createWriter(options.dynamoDb ?? {}, settings.tableName, settings, options.writerThread);
   const itemOptions = { shards: settings.shards, slowThresholdMs: settings.slowThresholdMs };
   const log = settings.log;
 
@@ -69,7 +70,7 @@ export function createGrpcMonitor(options: GrpcMonitorOptions = {}): GrpcMonitor
         server: settings.server,
         intervalMs: settings.heartbeatIntervalMs,
         stats: () => writer.stats(),
-        put: table.put,
+        put: (item) => writer.put(item),
       })
     : undefined;
 
@@ -79,11 +80,54 @@ export function createGrpcMonitor(options: GrpcMonitorOptions = {}): GrpcMonitor
     flush: () => writer.flush(),
     close({ timeoutMs = 10_000 } = {}) {
       closing ??= (async () => {
+        await writer.flush();
+        await heartbeats?.stop(); // the last heartbeat carries the final counters
         await writer.close(timeoutMs);
-        await heartbeats?.stop();
-        table.destroy();
       })();
       return closing;
+    },
+    stats: () => writer.stats(),
+  };
+}
+
+/** A config the writer thread can receive (a client instance or credential functions cannot cross). */
+function transferable(dynamoDb: DynamoDBClient | DynamoDBClientConfig): dynamoDb is DynamoDBClientConfig {
+  if (dynamoDb instanceof DynamoDBClient) return false;
+  try {
+    structuredClone(dynamoDb);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The writer runs on its own thread when it can (the SDK's per-item work then stays off the
+ * gRPC event loop), else inline on the event loop (a DynamoDBClient instance was given, or
+ * `writerThread: false`, or the thread could not start).
+ */
+function createWriter(
+  dynamoDb: DynamoDBClient | DynamoDBClientConfig,
+  tableName: string,
+  options: WriterOptions,
+  wantThread: boolean | undefined,
+): ItemWriter {
+  if ((wantThread ?? true) && transferable(dynamoDb)) {
+    try {
+      return new ThreadedWriter(tableName, dynamoDb, options);
+    } catch {
+      // fall through to the inline writer
+    }
+  }
+  const table = monitorTable(dynamoDb, tableName);
+  const writer = new RequestLogWriter(table.sendBatch, options);
+  return {
+    enqueue: (key, item) => writer.enqueue(key, item),
+    put: (item) => table.put(item).catch(() => undefined),
+    flush: () => writer.flush(),
+    close: async (timeoutMs) => {
+      await writer.close(timeoutMs);
+      table.destroy();
     },
     stats: () => writer.stats(),
   };

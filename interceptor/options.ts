@@ -45,6 +45,11 @@ export interface GrpcMonitorOptions {
   maxConcurrentWrites?: number;
   /** Ceiling of the retry backoff (exponential with full jitter). @default 2000 */
   maxRetryDelayMs?: number;
+  /**
+   * Run the writer (and the AWS SDK) on its own worker thread, off the gRPC event loop. Needs
+   * `dynamoDb` as plain config (a client instance stays on the event loop). @default true
+   */
+  writerThread?: boolean;
   /** Heartbeat period with `server`. @default 5000 */
   heartbeatIntervalMs?: number;
   /**

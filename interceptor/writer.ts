@@ -58,6 +58,8 @@ export class RequestLogWriter {
   private waiters: { target: number; resolve: () => void }[] = [];
   private abandoned = false;
   private readonly counters = { enqueued: 0, written: 0, dropped: 0, retried: 0, failed: 0 };
+  /** Called after items were written, dropped or retried (the writer thread publishes its counters). */
+  onChange: (() => void) | undefined;
 
   constructor(
     private readonly send: BatchSender,
@@ -120,6 +122,7 @@ export class RequestLogWriter {
     clearTimeout(this.timer);
     if (this.immediate) clearImmediate(this.immediate);
     this.counters.dropped += this.bufferLength() + this.inFlightItems;
+    this.onChange?.();
     this.buffer.length = 0;
     this.head = 0;
     this.bufferedBytes = 0;
@@ -238,6 +241,7 @@ export class RequestLogWriter {
         return;
       }
       this.counters.retried += pending.length;
+      this.onChange?.();
       await sleep(retryDelayMs(attempt++, this.options.maxRetryDelayMs));
     }
   }
@@ -245,6 +249,7 @@ export class RequestLogWriter {
   private settle(entries: readonly Entry[], outcome: 'written' | 'dropped'): void {
     this.counters[outcome] += entries.length;
     this.inFlightItems -= entries.length;
+    this.onChange?.();
   }
 
   private minOutstandingSeq(): number {

@@ -134,11 +134,12 @@ describe('bad input', () => {
     assert.ok(Buffer.byteLength(JSON.stringify(record.error_details)) <= LIMITS.errorDetailsBytes + 200);
   });
 
-  test('a resolveUser that throws records user null and the call goes on', async () => {
+  test('a resolveUser that throws records user null and the call goes on (inline writer)', async () => {
     const throwing = createGrpcMonitor({
       tableName: table,
       dynamoDb: db.clientConfig,
       console: false,
+      writerThread: false, // the writer on the event loop: the other path of createGrpcMonitor
       resolveUser: () => {
         throw new Error('resolver bug');
       },

@@ -1,0 +1,52 @@
+/**
+ * The writer thread's entry: a RequestLogWriter and the DynamoDB client live here, so the SDK's
+ * marshalling, signing and HTTP work never runs on the gRPC event loop.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { monitorTable } from './dynamoSender';
+import { COUNTER, type FromWriter, type ToWriter, type WriterInit } from './writerProtocol';
+import { RequestLogWriter } from './writer';
+
+const init = workerData as WriterInit;
+const port = parentPort!;
+const table = monitorTable(init.dynamoDb, init.tableName);
+const writer = new RequestLogWriter(table.sendBatch, init.writer);
+const counters = new BigInt64Array(init.counters);
+
+/** Publishes the counters; the monitor derives `queued` from them and its own `enqueued`. */
+function publish(): void {
+  const s = writer.stats();
+  Atomics.store(counters, COUNTER.written, BigInt(s.written));
+  Atomics.store(counters, COUNTER.dropped, BigInt(s.dropped));
+  Atomics.store(counters, COUNTER.retried, BigInt(s.retried));
+  Atomics.store(counters, COUNTER.failed, BigInt(s.failed));
+}
+writer.onChange = publish;
+
+const reply = (message: FromWriter) => port.postMessage(message);
+
+port.on('message', (message: ToWriter) => {
+  switch (message.type) {
+    case 'items':
+      for (const { key, item } of message.items) writer.enqueue(key, item);
+      publish();
+      break;
+    case 'put':
+      void table
+        .put(message.item)
+        .catch(() => undefined)
+        .then(() => reply({ type: 'done', id: message.id }));
+      break;
+    case 'flush':
+      void writer.flush().then(() => reply({ type: 'done', id: message.id }));
+      break;
+    case 'close':
+      void writer.close(message.timeoutMs).then(() => {
+        publish();
+        table.destroy();
+        reply({ type: 'done', id: message.id });
+        port.close();
+      });
+      break;
+  }
+});
