@@ -338,8 +338,12 @@ export function describeDashboard(
       }
       assert.match(text, /Request size/);
       assert.match(page.url(), new RegExp(`open=${encodeURIComponent(id)}`));
+      // The link opens the record again; closing it takes it out of the URL.
+      await page.reload();
+      await page.locator(`#detail[open][data-request-id="${id}"]`).waitFor();
       await page.keyboard.press('Escape');
       await dialog.waitFor({ state: 'hidden' });
+      assert.doesNotMatch(page.url(), /open=/);
     });
 
     it('is usable from the keyboard, with a label on every control', pageOnly, async () => {
