@@ -58,7 +58,7 @@ function parse() {
     });
     return values;
   } catch (error) {
-    throw new UsageError((error as Error).message);
+    throw new UsageError(`${(error as Error).message} (see --help)`);
   }
 }
 
@@ -140,7 +140,12 @@ async function main(): Promise<void> {
   process.on('SIGTERM', onSignal);
 
   console.log('starting DynamoDB Local, the stream pollers and the API…');
-  running.env = await startLocal(options);
+  const onFatal = (error: Error) => {
+    console.error(explain(error));
+    stopping = true;
+    void (running.env?.stop() ?? Promise.resolve()).finally(() => process.exit(1));
+  };
+  running.env = await startLocal({ ...options, onFatal });
   console.log(banner(running.env, options.dataDir));
 }
 

@@ -30,6 +30,8 @@ export interface DynamoDbLocal {
     credentials: { accessKeyId: string; secretAccessKey: string };
   };
   readonly pid: number | undefined;
+  /** Resolves when it has exited, by stop() or not; with what it printed on stderr. */
+  readonly exited: Promise<{ stderr: string }>;
   stop(): Promise<void>;
 }
 
@@ -191,5 +193,12 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
   } finally {
     client.destroy();
   }
-  return { endpoint, port, clientConfig, pid: child.pid, stop };
+  return {
+    endpoint,
+    port,
+    clientConfig,
+    pid: child.pid,
+    exited: exitedPromise.then(() => ({ stderr: stderr.trim().slice(0, 2_000) })),
+    stop,
+  };
 }

@@ -15,7 +15,7 @@ import {
   type RunningApiServer,
 } from './apiServer';
 import { startDemo, type RunningDemo } from './demo';
-import { isPortFree, startDynamoDbLocal, type DynamoDbLocal } from './dynamoDbLocal';
+import { DynamoDbLocalError, isPortFree, startDynamoDbLocal, type DynamoDbLocal } from './dynamoDbLocal';
 import { dynamoStreamSource } from './dynamoStreamSource';
 import type { StreamHandler } from './streamDelivery';
 import { startStreamPoller, type StreamPoller } from './streamPoller';
@@ -53,6 +53,8 @@ export interface LocalOptions {
   readonly printAlerts?: boolean;
   /** The demo server's console lines (➡️ ✅ ❌): true (to `log`), false, or a sink. @default true */
   readonly demoConsole?: boolean | ((line: string) => void);
+  /** Called when DynamoDB Local dies while running (not by stop()); the CLI stops and exits. */
+  readonly onFatal?: (error: Error) => void;
   /** Where the runtime's own lines go. @default console.log */
   readonly log?: (line: string) => void;
   /** How often the scheduled window-rule evaluation runs (the stack's schedule). @default 60000 */
@@ -135,11 +137,20 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalEnvir
     }
   };
 
+  let stopping: Promise<void> | undefined;
   try {
     let dynamo: DynamoDbLocal | undefined;
     if (!options.dynamoEndpoint) {
       dynamo = await startDynamoDbLocal({ port: options.dynamoPort, dataDir: options.dataDir });
       cleanups.push(() => dynamo!.stop());
+      void dynamo.exited.then(({ stderr }) => {
+        if (stopping) return;
+        const error = new DynamoDbLocalError(
+          `DynamoDB Local stopped unexpectedly${stderr ? `: ${stderr}` : ''}`,
+        );
+        if (options.onFatal) options.onFatal(error);
+        else log(`error: ${error.message}`);
+      });
     }
     const endpoint = options.dynamoEndpoint ?? dynamo!.endpoint;
     const dynamoDb = { endpoint, region: REGION, credentials: CREDENTIALS };
@@ -220,7 +231,6 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalEnvir
     }
 
     const uiPath = API_ROUTES.find((route) => route.name === 'ui')?.path ?? `${API_BASE_PATH}/ui/`;
-    let stopping: Promise<void> | undefined;
     return {
       apiUrl: api.url,
       dashboardUrl: `${api.url}${uiPath}`,
@@ -238,7 +248,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalEnvir
       stop: () => (stopping ??= stopAll()),
     };
   } catch (error) {
-    await stopAll();
+    await (stopping ??= stopAll());
     throw error;
   }
 }

@@ -88,7 +88,14 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
           resolve();
         });
       });
-      await monitor.close({ timeoutMs: 5_000 });
+      // Bounded here too: close() first awaits an unbounded flush(), which never ends once
+      // DynamoDB Local is gone (it died), and Ctrl-C must still stop everything.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        monitor.close({ timeoutMs: 5_000 }),
+        new Promise((resolve) => (timer = setTimeout(resolve, 6_000))),
+      ]);
+      clearTimeout(timer);
     },
   };
 }
