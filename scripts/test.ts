@@ -28,7 +28,9 @@ if (files.length === 0) {
 const dynamo = await startDynamoDbLocal();
 const child = spawn(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=300000', ...files],
+  // 15 min per file: the exactly-once test writes and aggregates 10,000 real stream records, which
+  // takes several minutes in DynamoDB Local on a busy 2-core machine.
+  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=900000', ...files],
   {
     stdio: 'inherit',
     env: {
