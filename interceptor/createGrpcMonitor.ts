@@ -34,6 +34,8 @@ export interface GrpcMonitor {
    * - `failed`: items DynamoDB refused with a non-retryable error (a subset of `dropped`).
    */
   stats(): WriterStats;
+  /** True when the writer runs on its own thread (see the `writerThread` option). */
+  readonly writerThread: boolean;
 }
 
 /** Records every call of a grpc-js server into the RequestLog table. See docs/interceptor.md. */
@@ -87,6 +89,7 @@ export function createGrpcMonitor(options: GrpcMonitorOptions = {}): GrpcMonitor
       return closing;
     },
     stats: () => writer.stats(),
+    writerThread: writer instanceof ThreadedWriter,
   };
 }
 

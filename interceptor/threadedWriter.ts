@@ -49,7 +49,14 @@ export class ThreadedWriter implements ItemWriter {
   constructor(tableName: string, dynamoDb: DynamoDBClientConfig, options: WriterOptions) {
     const shared = new SharedArrayBuffer(COUNTER_SLOTS * 8);
     this.counters = new BigInt64Array(shared);
-    const init: WriterInit = { tableName, dynamoDb, writer: options, counters: shared };
+    const writer: WriterOptions = {
+      maxQueueItems: options.maxQueueItems,
+      maxQueueBytes: options.maxQueueBytes,
+      flushIntervalMs: options.flushIntervalMs,
+      maxConcurrentWrites: options.maxConcurrentWrites,
+      maxRetryDelayMs: options.maxRetryDelayMs,
+    };
+    const init: WriterInit = { tableName, dynamoDb, writer, counters: shared };
     this.worker = startWorker(init);
     // The gRPC server keeps the process alive; the writer thread alone must not (close() flushes).
     this.worker.unref();

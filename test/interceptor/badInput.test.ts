@@ -146,6 +146,7 @@ describe('bad input', () => {
     });
     const server = await startEchoServer([throwing.interceptor]);
     try {
+      assert.equal(throwing.writerThread, false);
       const outcome = await unary(server.client(), { text: 'resolver' });
       assert.equal(outcome.code, grpc.status.OK);
       await throwing.flush();

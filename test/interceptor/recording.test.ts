@@ -292,7 +292,8 @@ describe('the interceptor records every call kind and ending', () => {
     assert.equal(record.response_size, replyBytes({ text: 'hi#0', index: 0 }));
   });
 
-  test('every call is accounted for in stats()', () => {
+  test('every call is accounted for in stats(), written from the writer thread', () => {
+    assert.equal(monitor.writerThread, true);
     const stats = monitor.stats();
     assert.equal(stats.enqueued, stats.written + stats.dropped + stats.queued);
     assert.equal(stats.dropped, 0);

@@ -1,0 +1,159 @@
+/**
+ * The writer's sustained rate into DynamoDB Local against the ceiling of raw parallel
+ * BatchWriteItem calls with the same parallelism and items, in the same run; and the memory a
+ * full queue holds while DynamoDB is unreachable.
+ */
+import { performance } from 'node:perf_hooks';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DEFAULTS } from '../core/config';
+import type { RequestLogRecord } from '../core/record';
+import { toRequestLogItem } from '../core/requestLogItem';
+import { monitorTable } from '../interceptor/dynamoSender';
+import { resolveOptions } from '../interceptor/options';
+import { ThreadedWriter } from '../interceptor/threadedWriter';
+import { BATCH_SIZE, RequestLogWriter } from '../interceptor/writer';
+import { startDynamoDbLocal } from '../local/dynamoDbLocal';
+import { ensureTables } from '../local/tables';
+
+const ITEMS = 3_000;
+const PARALLEL = 4; // the writer's default maxConcurrentWrites
+const ITEM_OPTIONS = { shards: 1, slowThresholdMs: 1000 };
+
+function record(id: string, errorBytes = 0): RequestLogRecord {
+  const now = new Date().toISOString();
+  return {
+    request_id: id,
+    service_name: 'UserService',
+    method_name: 'GetUser',
+    full_method: '/api.users.UserService/GetUser',
+    status: errorBytes ? 'error' : 'success',
+    grpc_status_code: errorBytes ? 'INTERNAL' : 'OK',
+    duration_ms: 12.34,
+    request_size: 42,
+    response_size: 256,
+    request_messages: 1,
+    response_messages: 1,
+    user: { id: 7, username: 'alice' },
+    client_ip: '10.1.2.3',
+    user_agent: 'grpc-node-js/1.14.7',
+    peer: 'ipv4:10.1.2.3:54321',
+    error_message: errorBytes ? 'e'.repeat(4_000) : null,
+    error_details: errorBytes ? { preview: 'd'.repeat(errorBytes) } : null,
+    deadline_ms: 5000,
+    trace_id: '4bf92f3577b34da6a3ce929d0e0e4736',
+    created_at: now,
+    updated_at: now,
+    expires_at: Math.floor(Date.now() / 1000) + 86_400,
+  };
+}
+
+const items = (prefix: string, n: number, errorBytes = 0) =>
+  Array.from({ length: n }, (_, i) => toRequestLogItem(record(`${prefix}-${i}`, errorBytes), ITEM_OPTIONS));
+
+/** PARALLEL loops of BatchWriteItem over the items, unprocessed ones sent again: the ceiling. */
+async function rawCeiling(
+  ddb: DynamoDBDocumentClient,
+  table: string,
+  all: Record<string, unknown>[],
+): Promise<number> {
+  const started = performance.now();
+  let next = 0;
+  const loop = async () => {
+    while (next < all.length) {
+      let batch = all.slice(next, next + BATCH_SIZE);
+      next += BATCH_SIZE;
+      while (batch.length > 0) {
+        const out = await ddb.send(
+          new BatchWriteCommand({
+            RequestItems: { [table]: batch.map((Item) => ({ PutRequest: { Item } })) },
+          }),
+        );
+        batch = (out.UnprocessedItems?.[table] ?? []).map((r) => r.PutRequest!.Item!);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: PARALLEL }, loop));
+  return all.length / ((performance.now() - started) / 1000);
+}
+
+async function writerRate(
+  writer: { enqueue(key: string, item: Record<string, unknown>): void; flush(): Promise<void> },
+  all: Record<string, unknown>[],
+): Promise<number> {
+  const started = performance.now();
+  for (const item of all) writer.enqueue(String(item.request_id), item);
+  await writer.flush();
+  return all.length / ((performance.now() - started) / 1000);
+}
+
+/** Heap growth while a writer whose DynamoDB never answers takes `n` items. */
+function fullQueueMemory(n: number, errorBytes: number): { heapMB: number; queued: number; dropped: number } {
+  const options = resolveOptions({ tableName: 'unused' });
+  const writer = new RequestLogWriter(() => new Promise(() => undefined), options);
+  const before = process.memoryUsage().heapUsed;
+  let peak = before;
+  for (let i = 0; i < n; i++) {
+    writer.enqueue(`m-${i}`, toRequestLogItem(record(`m-${i}`, errorBytes), ITEM_OPTIONS));
+    if (i % 1000 === 0) peak = Math.max(peak, process.memoryUsage().heapUsed);
+  }
+  peak = Math.max(peak, process.memoryUsage().heapUsed);
+  const stats = writer.stats();
+  return { heapMB: (peak - before) / 1024 / 1024, queued: stats.queued, dropped: stats.dropped };
+}
+
+const fmt = (n: number, digits = 0) => n.toFixed(digits);
+
+export default async function writerBench(): Promise<string> {
+  const dynamo = await startDynamoDbLocal();
+  try {
+    const config = { ...DEFAULTS, requestLogTable: 'bench-writer', statsTable: 'bench-writer-stats' };
+    const client = new DynamoDBClient({ ...dynamo.clientConfig, maxAttempts: 1 });
+    await ensureTables(client, config);
+    const ddb = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+    const table = config.requestLogTable;
+    const writerOptions = { ...resolveOptions({ tableName: table }), maxQueueItems: ITEMS * 2 };
+
+    await rawCeiling(ddb, table, items('warm', 1_000)); // JIT and DynamoDB Local warm-up
+    const rounds: { raw: number; inline: number; thread: number }[] = [];
+    for (let r = 0; r < 2; r++) {
+      const raw = await rawCeiling(ddb, table, items(`raw${r}`, ITEMS));
+      const sender = monitorTable(dynamo.clientConfig, table);
+      const inline = await writerRate(
+        new RequestLogWriter(sender.sendBatch, writerOptions),
+        items(`inline${r}`, ITEMS),
+      );
+      sender.destroy();
+      const threaded = new ThreadedWriter(table, dynamo.clientConfig, writerOptions);
+      const thread = await writerRate(threaded, items(`thread${r}`, ITEMS));
+      await threaded.close(5_000);
+      rounds.push({ raw, inline, thread });
+    }
+    client.destroy();
+    const best = (key: 'raw' | 'inline' | 'thread') => Math.max(...rounds.map((r) => r[key]));
+    const raw = best('raw');
+    const typical = fullQueueMemory(50_000, 0);
+    const largest = fullQueueMemory(5_000, 16_000);
+    const defaults = resolveOptions({ tableName: 'unused' });
+    return `
+${ITEMS} RequestLog items (about 1 KB each) per measurement, ${PARALLEL} requests in flight on every side, best of 2 rounds.
+
+| | items/s | ratio to raw |
+|---|---:|---:|
+| raw parallel BatchWriteItem (ceiling) | ${fmt(raw)} | 1.00 |
+| writer, inline (enqueue all, then flush) | ${fmt(best('inline'))} | ${fmt(best('inline') / raw, 2)} |
+| writer on its thread (as the monitor runs it) | ${fmt(best('thread'))} | ${fmt(best('thread') / raw, 2)} |
+
+Goal ≥ 0.9 of the ceiling: ${best('thread') / raw >= 0.9 ? 'met' : 'NOT met'} (thread), ${best('inline') / raw >= 0.9 ? 'met' : 'NOT met'} (inline).
+
+Full queue (DynamoDB never answers, default bounds ${defaults.maxQueueItems} items / ${fmt(defaults.maxQueueBytes / 1024 / 1024)} MiB):
+
+| items offered | item size | heap growth | queued | dropped |
+|---|---|---:|---:|---:|
+| 50,000 | ~1 KB | ${fmt(typical.heapMB, 1)} MB | ${typical.queued} | ${typical.dropped} |
+| 5,000 | ~21 KB (largest error) | ${fmt(largest.heapMB, 1)} MB | ${largest.queued} | ${largest.dropped} |
+`;
+  } finally {
+    await dynamo.stop();
+  }
+}
