@@ -1,0 +1,106 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import * as grpc from '@grpc/grpc-js';
+import { fromHeartbeatItem, HEARTBEAT_PARTITION } from '../../core/heartbeat';
+import { REQUEST_LOG_KEYS } from '../../core/tables';
+import { createGrpcMonitor } from '../../interceptor';
+import { unary } from '../fixtures/echoCalls';
+import { startEchoServer } from '../fixtures/echoServer';
+import { startTestDynamo, type TestDynamo } from '../harness/dynamo';
+
+describe('heartbeats and console lines', () => {
+  let db: TestDynamo;
+  let table: string;
+
+  before(async () => {
+    db = await startTestDynamo();
+    table = (await db.createTables()).requestLogTable;
+  });
+  after(async () => {
+    await db?.stop();
+  });
+
+  test('with `server`, a heartbeat item carries host, port and the final writer counters', async () => {
+    const lines: string[] = [];
+    const monitor = createGrpcMonitor({
+      tableName: table,
+      dynamoDb: db.clientConfig,
+      server: { host: 'test-host', port: 50051 },
+      heartbeatIntervalMs: 50,
+      console: (line) => lines.push(line),
+    });
+    const echo = await startEchoServer([monitor.interceptor]);
+    try {
+      const client = echo.client();
+      await unary(client, { text: 'ok' });
+      await unary(client, { text: 'missing', behavior: 'not_found' });
+      await unary(client, { text: 'slow', behavior: 'hang' }, { deadlineMs: 200 });
+      await unary(client, { text: 'gone', behavior: 'hang' }, { cancelAfterMs: 50 });
+      for (let i = 0; i < 200 && monitor.stats().enqueued < 4; i++)
+        await new Promise((r) => setTimeout(r, 25));
+    } finally {
+      await monitor.close();
+      await echo.stop();
+    }
+
+    const { Items = [] } = await db.ddb.send(
+      new ScanCommand({
+        TableName: table,
+        FilterExpression: '#pk = :hb',
+        ExpressionAttributeNames: { '#pk': REQUEST_LOG_KEYS.timePk },
+        ExpressionAttributeValues: { ':hb': HEARTBEAT_PARTITION },
+      }),
+    );
+    assert.equal(Items.length, 1);
+    const heartbeat = fromHeartbeatItem(Items[0]!);
+    assert.ok(heartbeat);
+    assert.equal(heartbeat.host, 'test-host');
+    assert.equal(heartbeat.port, 50051);
+    assert.ok(heartbeat.last_seen >= heartbeat.started_at);
+    assert.deepEqual(heartbeat.writer, {
+      enqueued: 4,
+      written: 4,
+      dropped: 0,
+      retried: 0,
+      failed: 0,
+      queued: 0,
+    });
+
+    // The seed's console lines, one start and one end line per call.
+    const ends = lines.filter((l) => !l.includes('➡️'));
+    assert.equal(
+      lines.filter((l) => l.startsWith('[gRPC] ➡️  EchoService.Unary | peer=ipv4:127.0.0.1:')).length,
+      4,
+    );
+    assert.match(
+      ends[0]!,
+      /^\[gRPC\] ✅ EchoService\.Unary \| status=OK \| time=\d+\.\d{2}ms \| peer=ipv4:127\.0\.0\.1:\d+$/,
+    );
+    assert.match(
+      ends[1]!,
+      /^\[gRPC\] ❌ EchoService\.Unary \| status=NOT_FOUND \| time=\d+\.\d{2}ms \| error=Echo not found \| peer=ipv4:/,
+    );
+    assert.match(ends[2]!, /^\[gRPC\] ⏱️ EchoService\.Unary \| status=DEADLINE_EXCEEDED \| /);
+    assert.match(ends[3]!, /^\[gRPC\] 🚫 EchoService\.Unary \| status=CANCELLED \| /);
+  });
+
+  test('health checks are skipped by default, other paths on request', async () => {
+    const monitor = createGrpcMonitor({
+      tableName: table,
+      dynamoDb: db.clientConfig,
+      console: false,
+      skipMethods: ['/test.fixtures.EchoService/Unary'],
+    });
+    const echo = await startEchoServer([monitor.interceptor]);
+    try {
+      const outcome = await unary(echo.client(), { text: 'skipped' });
+      assert.equal(outcome.code, grpc.status.OK);
+      assert.equal(outcome.headers?.get('x-request-id').length, 0, 'a skipped call is left alone');
+      assert.equal(monitor.stats().enqueued, 0);
+    } finally {
+      await monitor.close();
+      await echo.stop();
+    }
+  });
+});
