@@ -136,7 +136,8 @@ export default async function writerBench(): Promise<string> {
     const largest = fullQueueMemory(5_000, 16_000);
     const defaults = resolveOptions({ tableName: 'unused' });
     return `
-${ITEMS} RequestLog items (about 1 KB each) per measurement, ${PARALLEL} requests in flight on every side, best of 2 rounds.
+${ITEMS} RequestLog items (about 1 KB each) per measurement, ${PARALLEL} requests in flight on every side, best of 2 rounds
+(raw first, then the writer inline, then on its thread; on a loaded shared machine the order matters, so read the ratio loosely).
 
 | | items/s | ratio to raw |
 |---|---:|---:|
@@ -148,7 +149,7 @@ Goal ≥ 0.9 of the ceiling: ${best('thread') / raw >= 0.9 ? 'met' : 'NOT met'} 
 
 Full queue (DynamoDB never answers, default bounds ${defaults.maxQueueItems} items / ${fmt(defaults.maxQueueBytes / 1024 / 1024)} MiB):
 
-| items offered | item size | heap growth | queued | dropped |
+| items offered | item size | peak heap growth (incl. garbage not yet collected) | queued | dropped |
 |---|---|---:|---:|---:|
 | 50,000 | ~1 KB | ${fmt(typical.heapMB, 1)} MB | ${typical.queued} | ${typical.dropped} |
 | 5,000 | ~21 KB (largest error) | ${fmt(largest.heapMB, 1)} MB | ${largest.queued} | ${largest.dropped} |
