@@ -82,7 +82,13 @@ export function createGrpcMonitor(options: GrpcMonitorOptions = {}): GrpcMonitor
     flush: () => writer.flush(),
     close({ timeoutMs = 10_000 } = {}) {
       closing ??= (async () => {
-        await writer.flush();
+        // Bounded like the writer's own close: an unreachable DynamoDB must not hang shutdown.
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([
+          writer.flush(),
+          new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs))),
+        ]);
+        clearTimeout(timer);
         await heartbeats?.stop(); // the last heartbeat carries the final counters
         await writer.close(timeoutMs);
       })();
