@@ -124,6 +124,17 @@ export function describeDashboard(
         await page.locator('#requests-count').getAttribute('data-value'),
         String((await api<RequestsResponse>('requests/', { hours: '24' })).count),
       );
+      // Act: a shorter time window reloads the figures for it
+      await afterLoad(page, () => page.getByLabel('Time window').selectOption('1'));
+      const lastHour = await api<OverviewResponse>('overview/', { hours: '1' });
+      assert.equal(
+        await page.locator('#stat-total').getAttribute('data-value'),
+        String(lastHour.total_requests),
+      );
+      assert.equal(
+        await page.locator('#requests-count').getAttribute('data-value'),
+        String((await api<RequestsResponse>('requests/', { hours: '1' })).count),
+      );
     });
 
     it('shows the services, methods, timeline and recent errors of the API', async () => {
@@ -343,6 +354,8 @@ export function describeDashboard(
       await page.locator(`#detail[open][data-request-id="${id}"]`).waitFor();
       await page.keyboard.press('Escape');
       await dialog.waitFor({ state: 'hidden' });
+      // The dialog's `close` event (which rewrites the URL) is dispatched after it hides.
+      for (let i = 0; i < 100 && /open=/.test(page.url()); i++) await page.waitForTimeout(50);
       assert.doesNotMatch(page.url(), /open=/);
     });
 

@@ -646,17 +646,27 @@ export function dashboardApp(fmt: Formatters, settings: DashboardSettings): void
     alert.textContent = messages.join(' ');
   };
 
-  const loadAll = async (): Promise<void> => {
+  /** True while a load of everything is on its way: a newer load must not drop its figures. */
+  let everythingPending = false;
+
+  /**
+   * Loads what the view needs: `all` for the statistics, charts and tables of the window and the
+   * list (first load, refresh, time window); `list` for the request list alone (list filters, paging).
+   */
+  const loadAll = async (scope: 'all' | 'list' = 'all'): Promise<void> => {
     clearTimeout(timer);
     const mine = ++generation;
+    const everything = scope === 'all' || everythingPending;
+    everythingPending = everything;
     el('dashboard').setAttribute('aria-busy', 'true');
     const hours = { hours: state.filters.hours };
+    const skip = Promise.resolve(undefined);
     const results = await Promise.allSettled([
-      api<OverviewResponse>('overview/', hours),
-      api<HealthResponse>('health/'),
-      api<TimelineResponse>('timeline/', hours),
-      api<ServicesResponse>('services/', hours),
-      api<MethodsResponse>('methods/', hours),
+      everything ? api<OverviewResponse>('overview/', hours) : skip,
+      everything ? api<HealthResponse>('health/') : skip,
+      everything ? api<TimelineResponse>('timeline/', hours) : skip,
+      everything ? api<ServicesResponse>('services/', hours) : skip,
+      everything ? api<MethodsResponse>('methods/', hours) : skip,
       api<RequestsResponse>('requests/', {
         ...listParams(),
         ...state.paging,
@@ -664,6 +674,7 @@ export function dashboardApp(fmt: Formatters, settings: DashboardSettings): void
       }),
     ]);
     if (mine !== generation) return;
+    everythingPending = false;
     const failures = results
       .filter((r): r is PromiseRejectedResult => r.status === 'rejected')
       .map((r) => r.reason as Error);
@@ -708,13 +719,15 @@ export function dashboardApp(fmt: Formatters, settings: DashboardSettings): void
   };
 
   const applyFilters = (changes: Partial<Filters>, push: boolean): void => {
+    const previousHours = state.filters.hours;
     state.filters = { ...state.filters, ...changes };
     if (changes.service !== undefined && changes.method === undefined) state.filters.method = '';
     state.paging = {};
     state.pageNo = 1;
+    const windowChanged = changes.hours !== undefined && changes.hours !== previousHours;
     writeState(push);
     syncFilterInputs();
-    void loadAll();
+    void loadAll(windowChanged ? 'all' : 'list');
   };
 
   const readFilterForm = (): Filters => ({
@@ -738,7 +751,7 @@ export function dashboardApp(fmt: Formatters, settings: DashboardSettings): void
     state.paging = paging;
     state.pageNo = Math.max(1, state.pageNo + delta);
     writeState(true);
-    void loadAll();
+    void loadAll('list');
   };
 
   const exportCsv = async (): Promise<void> => {
