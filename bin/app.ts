@@ -9,7 +9,7 @@ try {
   new MonitorStack(app, 'GrpcMonitor', { settings });
 } catch (error) {
   if (!(error instanceof ContextError)) throw error;
-  console.error(`gRPC Monitor: ${error.message} (see docs/deploy.md, "Context options")`);
+  console.error(`gRPC Monitor: ${error.message} (see README.md, "Deploy" → "Context options")`);
   process.exit(1);
 }
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

@@ -103,7 +103,7 @@ export class MonitorApi extends Construct {
     Validations.of(this.tokenSecret).acknowledge({
       id: 'AwsSolutions-SMG4',
       reason:
-        'A static bearer token shared with dashboard users and scripts: rotation means handing them the new value, so it is rotated by hand (docs/deploy.md), not on a schedule.',
+        'A static bearer token shared with dashboard users and scripts: rotation means handing them the new value, so it is rotated by hand (README.md, "Deploy"), not on a schedule.',
     });
     const authorizer = new HttpLambdaAuthorizer('BearerToken', this.authorizerFunction.function, {
       responseTypes: [HttpLambdaResponseType.SIMPLE],

@@ -5,7 +5,7 @@ import { toRequestLogItem } from '../../core/requestLogItem';
 import { requestLogTable } from '../../core/tables';
 import { indexEntrySize, itemSize, writeUnits } from './dynamoItemSize';
 
-/** A typical unary call as the interceptor records it (the cost table in docs/deploy.md uses it). */
+/** A typical unary call as the interceptor records it (the cost table in README.md, "Deploy", uses it). */
 export const typicalCall: RequestLogRecord = {
   request_id: '019a3c5e-7b21-7c4e-9d1a-2f6b8e4c1a37',
   service_name: 'UserService',
