@@ -77,15 +77,18 @@ async function rawCeiling(
   return all.length / ((performance.now() - started) / 1000);
 }
 
-async function writerRate(
-  writer: { enqueue(key: string, item: Record<string, unknown>): void; flush(): Promise<void> },
-  all: Record<string, unknown>[],
+async function writerRate<T>(
+  enqueue: (entry: T) => void,
+  flush: () => Promise<void>,
+  all: T[],
 ): Promise<number> {
   const started = performance.now();
-  for (const item of all) writer.enqueue(String(item.request_id), item);
-  await writer.flush();
+  for (const entry of all) enqueue(entry);
+  await flush();
   return all.length / ((performance.now() - started) / 1000);
 }
+
+const records = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => record(`${prefix}-${i}`));
 
 /** Heap growth while a writer whose DynamoDB never answers takes `n` items. */
 function fullQueueMemory(n: number, errorBytes: number): { heapMB: number; queued: number; dropped: number } {
@@ -119,13 +122,19 @@ export default async function writerBench(): Promise<string> {
     for (let r = 0; r < 2; r++) {
       const raw = await rawCeiling(ddb, table, items(`raw${r}`, ITEMS));
       const sender = monitorTable(dynamo.clientConfig, table);
+      const inlineWriter = new RequestLogWriter(sender.sendBatch, writerOptions);
       const inline = await writerRate(
-        new RequestLogWriter(sender.sendBatch, writerOptions),
+        (item: Record<string, unknown>) => inlineWriter.enqueue(String(item.request_id), item),
+        () => inlineWriter.flush(),
         items(`inline${r}`, ITEMS),
       );
       sender.destroy();
-      const threaded = new ThreadedWriter(table, dynamo.clientConfig, writerOptions);
-      const thread = await writerRate(threaded, items(`thread${r}`, ITEMS));
+      const threaded = new ThreadedWriter(table, dynamo.clientConfig, writerOptions, ITEM_OPTIONS);
+      const thread = await writerRate(
+        (entry: RequestLogRecord) => threaded.enqueue(entry),
+        () => threaded.flush(),
+        records(`thread${r}`, ITEMS),
+      );
       await threaded.close(5_000);
       rounds.push({ raw, inline, thread });
     }

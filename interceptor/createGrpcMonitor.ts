@@ -1,7 +1,7 @@
 import type { ServerInterceptor } from '@grpc/grpc-js';
 import type { WriterStats } from '../core/heartbeat';
 import type { RequestLogRecord } from '../core/record';
-import { toRequestLogItem } from '../core/requestLogItem';
+import { toRequestLogItem, type ItemOptions } from '../core/requestLogItem';
 import { endLine, startLine } from './consoleLines';
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { monitorTable } from './dynamoSender';
@@ -41,13 +41,17 @@ export interface GrpcMonitor {
 /** Records every call of a grpc-js server into the RequestLog table. See docs/interceptor.md. */
 export function createGrpcMonitor(options: GrpcMonitorOptions = {}): GrpcMonitor {
   const settings = resolveOptions(options);
-  const writer = createWriter(options.dynamoDb ?? {}, settings.tableName, settings, options.writerThread);
   const itemOptions = { shards: settings.shards, slowThresholdMs: settings.slowThresholdMs };
+  const writer = createWriter(
+    options.dynamoDb ?? {},
+    settings.tableName,
+    settings,
+    itemOptions,
+    options.writerThread,
+  );
   const log = settings.log;
 
-  const enqueue = (record: RequestLogRecord): void => {
-    writer.enqueue(record.request_id, toRequestLogItem(record, itemOptions));
-  };
+  const enqueue = (record: RequestLogRecord): void => writer.enqueue(record);
   const interceptor = monitorInterceptor({
     skip: settings.skip,
     successCodes: settings.successCodes,
@@ -119,11 +123,12 @@ function createWriter(
   dynamoDb: DynamoDBClient | DynamoDBClientConfig,
   tableName: string,
   options: WriterOptions,
+  itemOptions: ItemOptions,
   wantThread: boolean | undefined,
 ): ItemWriter {
   if ((wantThread ?? true) && transferable(dynamoDb)) {
     try {
-      return new ThreadedWriter(tableName, dynamoDb, options);
+      return new ThreadedWriter(tableName, dynamoDb, options, itemOptions);
     } catch {
       // fall through to the inline writer
     }
@@ -131,7 +136,7 @@ function createWriter(
   const table = monitorTable(dynamoDb, tableName);
   const writer = new RequestLogWriter(table.sendBatch, options);
   return {
-    enqueue: (key, item) => writer.enqueue(key, item),
+    enqueue: (record) => writer.enqueue(record.request_id, toRequestLogItem(record, itemOptions)),
     put: (item) => table.put(item).catch(() => undefined),
     flush: () => writer.flush(),
     close: async (timeoutMs) => {

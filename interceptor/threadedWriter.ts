@@ -1,12 +1,15 @@
 import { Worker } from 'node:worker_threads';
 import type { DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import type { WriterStats } from '../core/heartbeat';
+import type { RequestLogRecord } from '../core/record';
+import type { ItemOptions } from '../core/requestLogItem';
 import { COUNTER, COUNTER_SLOTS, type FromWriter, type ToWriter, type WriterInit } from './writerProtocol';
 import type { WriterOptions } from './writer';
 
 /** What the monitor needs from a writer, wherever it runs. */
 export interface ItemWriter {
-  enqueue(key: string, item: Record<string, unknown>): void;
+  /** Queues the record's item (the codec runs wherever the writer runs). */
+  enqueue(record: RequestLogRecord): void;
   put(item: Record<string, unknown>): Promise<void>;
   flush(): Promise<void>;
   close(timeoutMs: number): Promise<void>;
@@ -37,7 +40,7 @@ function startWorker(workerData: WriterInit): Worker {
 export class ThreadedWriter implements ItemWriter {
   private readonly worker: Worker;
   private readonly counters: BigInt64Array;
-  private outbox: { key: string; item: Record<string, unknown> }[] = [];
+  private outbox: RequestLogRecord[] = [];
   private scheduled = false;
   private enqueued = 0;
   private nextId = 0;
@@ -46,7 +49,12 @@ export class ThreadedWriter implements ItemWriter {
   private dead = false;
   private lost = 0;
 
-  constructor(tableName: string, dynamoDb: DynamoDBClientConfig, options: WriterOptions) {
+  constructor(
+    tableName: string,
+    dynamoDb: DynamoDBClientConfig,
+    options: WriterOptions,
+    itemOptions: ItemOptions,
+  ) {
     const shared = new SharedArrayBuffer(COUNTER_SLOTS * 8);
     this.counters = new BigInt64Array(shared);
     const writer: WriterOptions = {
@@ -56,7 +64,13 @@ export class ThreadedWriter implements ItemWriter {
       maxConcurrentWrites: options.maxConcurrentWrites,
       maxRetryDelayMs: options.maxRetryDelayMs,
     };
-    const init: WriterInit = { tableName, dynamoDb, writer, counters: shared };
+    const init: WriterInit = {
+      tableName,
+      dynamoDb,
+      writer,
+      itemOptions: { shards: itemOptions.shards, slowThresholdMs: itemOptions.slowThresholdMs },
+      counters: shared,
+    };
     this.worker = startWorker(init);
     // The gRPC server keeps the process alive; the writer thread alone must not (close() flushes).
     this.worker.unref();
@@ -70,13 +84,13 @@ export class ThreadedWriter implements ItemWriter {
     this.worker.on('exit', fail);
   }
 
-  enqueue(key: string, item: Record<string, unknown>): void {
+  enqueue(record: RequestLogRecord): void {
     this.enqueued++;
     if (this.closed || this.dead) {
       this.lost++;
       return;
     }
-    this.outbox.push({ key, item });
+    this.outbox.push(record);
     if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(() => this.post());
@@ -116,9 +130,9 @@ export class ThreadedWriter implements ItemWriter {
   private post(): void {
     this.scheduled = false;
     if (this.outbox.length === 0 || this.dead) return;
-    const items = this.outbox;
+    const records = this.outbox;
     this.outbox = [];
-    this.send({ type: 'items', items });
+    this.send({ type: 'records', records });
   }
 
   private send(message: ToWriter): void {

@@ -3,6 +3,7 @@
  * marshalling, signing and HTTP work never runs on the gRPC event loop.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { toRequestLogItem } from '../core/requestLogItem';
 import { monitorTable } from './dynamoSender';
 import { COUNTER, type FromWriter, type ToWriter, type WriterInit } from './writerProtocol';
 import { RequestLogWriter } from './writer';
@@ -27,8 +28,10 @@ const reply = (message: FromWriter) => port.postMessage(message);
 
 port.on('message', (message: ToWriter) => {
   switch (message.type) {
-    case 'items':
-      for (const { key, item } of message.items) writer.enqueue(key, item);
+    case 'records':
+      for (const record of message.records) {
+        writer.enqueue(record.request_id, toRequestLogItem(record, init.itemOptions));
+      }
       publish();
       break;
     case 'put':
