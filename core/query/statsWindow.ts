@@ -1,5 +1,10 @@
 import type { MonitorDeps } from '../deps';
-import { BatchGetCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  type BatchGetCommandOutput,
+  QueryCommand,
+  type QueryCommandInput,
+} from '@aws-sdk/lib-dynamodb';
 import { FINAL_STATUSES } from '../record';
 import {
   ALL_SCOPE,
@@ -77,7 +82,7 @@ async function overallItems(
       .map((pk) => ({ pk, sk: ALL_SCOPE }));
     for (let attempt = 0; keys && keys.length > 0; attempt++) {
       if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 20 * 2 ** attempt)));
-      const out = await deps.ddb.send(
+      const out: BatchGetCommandOutput = await deps.ddb.send(
         new BatchGetCommand({ RequestItems: { [deps.config.statsTable]: { Keys: keys } } }),
       );
       items.push(...(out.Responses?.[deps.config.statsTable] ?? []));
