@@ -42,3 +42,8 @@ export function readCountersWithOverallHistogram(
     histogramsOf: [ALL_SCOPE],
   });
 }
+
+/** Every scope's counters over `range`, no histogram at all (each bucket's counter items only). */
+export function readCounters(deps: MonitorDeps, range: TimeRange): Promise<Map<string, ScopeStats>> {
+  return readWindow(deps.ddb, deps.config.statsTable, range, { ...windowOptions(deps), histogramsOf: [] });
+}
