@@ -102,7 +102,8 @@ export const requestLogTable: TableDefinition = {
  * Stats: counters the aggregator maintains, plus small bookkeeping items.
  * PK `pk`, SK `sk`:
  * - `M#2025-11-01T14:05` / `H#2025-11-01T14` × `ALL` | `S#UserService` | `M#UserService#GetUser`
- * - `CKPT#<stream shard id>` × `CKPT`: the aggregator's exactly-once checkpoint
+ *   (counters), and × `~H#<scope>` (that scope's latency histogram)
+ * - `SEEN#<request_id>#<created_at>` × `SEEN`: the aggregator's exactly-once per-call markers
  * - `CATALOG` × `S#…` / `M#…#…`: known services and methods
  * - `ALERT#…`: alert rule state and cooldowns
  */

@@ -9,7 +9,13 @@ export { getStatistics, type Statistics } from './statistics';
 export { type RequestFilter, planRead, searchMatcher } from './requestFilter';
 export { toRequestSummary, type RequestSummary } from './requestSummary';
 export { scopeFigures, percent, round1, type ScopeFigures } from './scopeSummary';
-export { countableRange, lastHours, readStats, readCountersWithOverallHistogram } from './statsWindow';
+export {
+  countableRange,
+  lastHours,
+  readStats,
+  readCounters,
+  readCountersWithOverallHistogram,
+} from './statsWindow';
 export { allScope, servicesOf, methodsOf, scopeFor, byTotalDesc, type WindowStats } from './scopes';
 export {
   recentWindow,

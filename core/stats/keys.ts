@@ -2,6 +2,8 @@
  * Key layout of the Stats table (see core/tables.ts and docs/aggregation.md):
  * - counters: PK a time bucket (`M#2025-11-01T14:05` minute, `H#2025-11-01T14` hour of the
  *   call's `created_at`), SK a scope (`ALL`, `S#UserService`, `M#UserService#GetUser`);
+ * - the latency histogram of that (bucket, scope): same PK, SK `~H#<scope>` (`~H#ALL`), in its
+ *   own item so that counters can be read without the histograms' hundreds of attributes;
  * - `CATALOG` × `S#…` / `M#…#…`: known services and methods;
  * - `SEEN#<request_id>#<created_at>` × `SEEN`: the aggregator's exactly-once markers.
  */
@@ -10,6 +12,19 @@
 export const ALL_SCOPE = 'ALL';
 export const serviceScope = (service: string): string => `S#${service}`;
 export const methodScope = (service: string, method: string): string => `M#${service}#${method}`;
+
+/**
+ * Histogram items' SK prefix. `~` sorts after every scope key (they start with `A`, `S` or
+ * `M`), so a bucket's counters are `sk < '~'` and its histograms `begins_with(sk, '~H#')`.
+ */
+export const HISTOGRAM_PREFIX = '~H#';
+/** Upper bound (exclusive) of the counter items' SKs within a bucket. */
+export const COUNTERS_BELOW = '~';
+/** SK of a scope's histogram item: `~H#ALL`, `~H#S#UserService`. */
+export const histogramKey = (scope: string): string => `${HISTOGRAM_PREFIX}${scope}`;
+/** The scope of a histogram item's SK, or undefined when the SK is not a histogram's. */
+export const scopeOfHistogramKey = (sk: string): string | undefined =>
+  sk.startsWith(HISTOGRAM_PREFIX) ? sk.slice(HISTOGRAM_PREFIX.length) : undefined;
 
 /** What a scope key names. */
 export type ScopeName =

@@ -1,6 +1,11 @@
-import { QueryCommand as RawQueryCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import {
+  BatchGetItemCommand,
+  QueryCommand as RawQueryCommand,
+  type AttributeValue,
+} from '@aws-sdk/client-dynamodb';
 import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { CATALOG_PK, parseScope } from './keys';
+import { mergeHistogram } from './histogram';
+import { CATALOG_PK, COUNTERS_BELOW, histogramKey, parseScope, scopeOfHistogramKey } from './keys';
 import { mapWithConcurrency } from './mapWithConcurrency';
 import {
   emptyScopeStats,
@@ -14,6 +19,11 @@ import { hoursStartingIn, planWindow, type WindowOptions } from './window';
 export interface ReadOptions extends WindowOptions {
   /** Bucket Queries in flight at once (default 24). */
   readonly concurrency?: number;
+  /**
+   * Read the latency histograms of these scope keys only (e.g. `[ALL_SCOPE]`); every other
+   * scope comes back with counters and an empty histogram. Default: every scope's histogram.
+   */
+  readonly histogramsOf?: readonly string[];
 }
 
 const DEFAULT_CONCURRENCY = 24;
@@ -41,65 +51,125 @@ async function queryPartition(
   return items;
 }
 
+type RawItem = Record<string, AttributeValue>;
+type FlatItem = Record<string, number | string>;
+
+/** The DocumentClient sends low-level commands as they are (same client, no marshalling). */
+const sendRaw = <Out>(ddb: DynamoDBDocumentClient, command: RawQueryCommand | BatchGetItemCommand) =>
+  (ddb as unknown as { send(c: typeof command): Promise<Out> }).send(command);
+
+/** Numbers and strings only: Stats items are numeric counters, a few strings and keys. */
+function flatten(raw: RawItem): FlatItem {
+  const item: FlatItem = {};
+  for (const key in raw) {
+    const value = raw[key]!;
+    if (value.N !== undefined) item[key] = Number(value.N);
+    else if (value.S !== undefined) item[key] = value.S;
+  }
+  return item;
+}
+
 /**
- * Every item of one partition with numbers and strings only, read with the low-level Query:
- * Stats items are hundreds of numeric attributes, and skipping the DocumentClient's generic
- * unmarshalling makes reading them markedly cheaper.
+ * Every item of one bucket partition (all pages), optionally only the counter items
+ * (`sk < '~'`), read with the low-level Query: histogram items are hundreds of numeric
+ * attributes, and skipping the DocumentClient's generic unmarshalling makes reading them
+ * markedly cheaper.
  */
-async function queryFlatPartition(
+async function queryBucket(
   ddb: DynamoDBDocumentClient,
   table: string,
   pk: string,
-): Promise<Record<string, number | string>[]> {
-  const items: Record<string, number | string>[] = [];
-  let start: Record<string, AttributeValue> | undefined;
+  countersOnly: boolean,
+): Promise<FlatItem[]> {
+  const items: FlatItem[] = [];
+  let start: RawItem | undefined;
   do {
     const command = new RawQueryCommand({
       TableName: table,
-      KeyConditionExpression: 'pk = :pk',
-      ExpressionAttributeValues: { ':pk': { S: pk } },
+      KeyConditionExpression: countersOnly ? 'pk = :pk AND sk < :below' : 'pk = :pk',
+      ExpressionAttributeValues: countersOnly
+        ? { ':pk': { S: pk }, ':below': { S: COUNTERS_BELOW } }
+        : { ':pk': { S: pk } },
       ExclusiveStartKey: start,
     });
-    // The DocumentClient sends low-level commands as they are (same client, no marshalling).
-    const page = await (
-      ddb as unknown as {
-        send(c: RawQueryCommand): Promise<{
-          Items?: Record<string, AttributeValue>[];
-          LastEvaluatedKey?: Record<string, AttributeValue>;
-        }>;
-      }
-    ).send(command);
-    for (const raw of page.Items ?? []) {
-      const item: Record<string, number | string> = {};
-      for (const key in raw) {
-        const value = raw[key]!;
-        if (value.N !== undefined) item[key] = Number(value.N);
-        else if (value.S !== undefined) item[key] = value.S;
-      }
-      items.push(item);
-    }
+    const page = await sendRaw<{ Items?: RawItem[]; LastEvaluatedKey?: RawItem }>(ddb, command);
+    for (const raw of page.Items ?? []) items.push(flatten(raw));
     start = page.LastEvaluatedKey;
   } while (start);
   return items;
 }
 
-/** One bucket's scopes: scope key → stats. */
+/** These items by key, with BatchGetItem (100 keys a call; unprocessed keys retried with backoff). */
+async function getItems(
+  ddb: DynamoDBDocumentClient,
+  table: string,
+  keys: ReadonlyArray<{ pk: string; sk: string }>,
+  concurrency: number,
+): Promise<FlatItem[]> {
+  const batches: RawItem[][] = [];
+  for (let i = 0; i < keys.length; i += 100) {
+    batches.push(keys.slice(i, i + 100).map(({ pk, sk }) => ({ pk: { S: pk }, sk: { S: sk } })));
+  }
+  const items: FlatItem[] = [];
+  await mapWithConcurrency(batches, concurrency, async (batch) => {
+    let pending: RawItem[] | undefined = batch;
+    for (let attempt = 0; pending && pending.length > 0; attempt++) {
+      if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 20 * 2 ** attempt)));
+      const out: {
+        Responses?: Record<string, RawItem[]>;
+        UnprocessedKeys?: Record<string, { Keys?: RawItem[] }>;
+      } = await sendRaw(ddb, new BatchGetItemCommand({ RequestItems: { [table]: { Keys: pending } } }));
+      for (const raw of out.Responses?.[table] ?? []) items.push(flatten(raw));
+      pending = out.UnprocessedKeys?.[table]?.Keys;
+    }
+  });
+  return items;
+}
+
+/**
+ * Adds a counter item or a histogram item (`~H#<scope>`) of one bucket to its scope's stats.
+ * Items of a bucket never overlap, so this assembles each scope exactly as stored.
+ */
+function addItem(scopes: Map<string, ScopeStats>, item: FlatItem): void {
+  if (typeof item.sk !== 'string') return;
+  const histogramOf = scopeOfHistogramKey(item.sk);
+  const scope = histogramOf ?? item.sk;
+  const stats = scopeStatsFromItem(item);
+  const into = scopes.get(scope);
+  if (!into) scopes.set(scope, stats);
+  else if (histogramOf !== undefined) mergeHistogram(into.histogram, stats.histogram);
+  else mergeScopeStats(into, stats);
+}
+
+/** One bucket's scopes (counters and histograms): scope key → stats. */
 export async function readBucket(
   ddb: DynamoDBDocumentClient,
   table: string,
   bucket: string,
 ): Promise<Map<string, ScopeStats>> {
   const scopes = new Map<string, ScopeStats>();
-  for (const item of await queryFlatPartition(ddb, table, bucket)) {
-    if (typeof item.sk === 'string') scopes.set(item.sk, scopeStatsFromItem(item));
-  }
+  for (const item of await queryBucket(ddb, table, bucket, false)) addItem(scopes, item);
   return scopes;
 }
+
+const mergeInto = (merged: Map<string, ScopeStats>, scopes: Map<string, ScopeStats>): void => {
+  for (const [scope, stats] of scopes) {
+    let into = merged.get(scope);
+    if (!into) merged.set(scope, (into = emptyScopeStats()));
+    mergeScopeStats(into, stats);
+  }
+};
 
 /**
  * Every scope's stats over [from, to): one Query per bucket (each returns all scopes of it),
  * minute buckets at the partial ends and hour buckets between (see planWindow), run in
  * parallel. Scopes with no calls in the window are absent.
+ *
+ * With `histogramsOf`, only those scopes carry their latency histogram (the others' is
+ * empty): each bucket's Query then reads the counter items alone (`sk < '~'`), and the
+ * histogram items of the listed scopes come by BatchGetItem (100 keys a call) alongside. A
+ * histogram holds up to hundreds of buckets once traffic fills it, counters a dozen numbers,
+ * so this read costs about the same whatever the traffic.
  */
 export async function readWindow(
   ddb: DynamoDBDocumentClient,
@@ -109,14 +179,31 @@ export async function readWindow(
 ): Promise<Map<string, ScopeStats>> {
   const plan = planWindow(range, options);
   const buckets = [...plan.hourBuckets, ...plan.minuteBuckets];
+  const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
   const merged = new Map<string, ScopeStats>();
-  await mapWithConcurrency(buckets, options.concurrency ?? DEFAULT_CONCURRENCY, async (bucket) => {
-    for (const [scope, stats] of await readBucket(ddb, statsTable, bucket)) {
-      let into = merged.get(scope);
-      if (!into) merged.set(scope, (into = emptyScopeStats()));
-      mergeScopeStats(into, stats);
-    }
-  });
+  const only = options.histogramsOf;
+  if (!only) {
+    await mapWithConcurrency(buckets, concurrency, async (bucket) => {
+      mergeInto(merged, await readBucket(ddb, statsTable, bucket));
+    });
+    return merged;
+  }
+  const keys = buckets.flatMap((pk) => only.map((scope) => ({ pk, sk: histogramKey(scope) })));
+  const [, histograms] = await Promise.all([
+    mapWithConcurrency(buckets, concurrency, async (bucket) => {
+      const scopes = new Map<string, ScopeStats>();
+      for (const item of await queryBucket(ddb, statsTable, bucket, true)) addItem(scopes, item);
+      mergeInto(merged, scopes);
+    }),
+    getItems(ddb, statsTable, keys, concurrency),
+  ]);
+  for (const item of histograms) {
+    const scope = typeof item.sk === 'string' ? scopeOfHistogramKey(item.sk) : undefined;
+    if (scope === undefined) continue;
+    let into = merged.get(scope);
+    if (!into) merged.set(scope, (into = emptyScopeStats()));
+    mergeHistogram(into.histogram, scopeStatsFromItem(item).histogram);
+  }
   return merged;
 }
 

@@ -1,10 +1,11 @@
 import type { NativeAttributeValue } from '@aws-sdk/lib-dynamodb';
 import type { StatsDelta } from './fold';
 import { histogramAttribute } from './histogram';
-import { bucketExpiresAt, type RetentionSettings } from './keys';
+import { bucketExpiresAt, histogramKey, type RetentionSettings } from './keys';
 
 /**
- * Stats item attributes. Every counter is a top-level number so `ADD` can create and bump it
+ * Stats item attributes (counter items; histogram items hold `h<i>`/`hz` and `expires_at`).
+ * Every counter is a top-level number so `ADD` can create and bump it
  * in one step (DynamoDB refuses `ADD` into a nested map that does not exist yet), and names
  * are short because an UpdateItem costs the item's size.
  */
@@ -37,8 +38,8 @@ export interface StatsUpdate {
   ConditionExpression?: string;
 }
 
-/** The counters a delta adds, as (attribute, amount) pairs; zeros left out. */
-export function addTerms(delta: StatsDelta): Array<[string, number]> {
+/** The counters a delta adds to its counter item, as (attribute, amount) pairs; zeros left out. */
+export function counterTerms(delta: StatsDelta): Array<[string, number]> {
   const terms: Array<[string, number]> = [[STATS_ATTRIBUTE.total, delta.total]];
   for (const [status, count] of Object.entries(delta.byStatus)) {
     if (count) terms.push([STATS_ATTRIBUTE.status(status), count]);
@@ -50,6 +51,12 @@ export function addTerms(delta: StatsDelta): Array<[string, number]> {
   if (delta.bytesIn) terms.push([STATS_ATTRIBUTE.bytesIn, delta.bytesIn]);
   if (delta.bytesOut) terms.push([STATS_ATTRIBUTE.bytesOut, delta.bytesOut]);
   if (delta.slow) terms.push([STATS_ATTRIBUTE.slow, delta.slow]);
+  return terms;
+}
+
+/** The bucket counts a delta adds to its histogram item (`~H#<scope>`); zeros left out. */
+export function histogramTerms(delta: StatsDelta): Array<[string, number]> {
+  const terms: Array<[string, number]> = [];
   for (const [index, count] of delta.histogram) {
     if (count) terms.push([histogramAttribute(index), count]);
   }
@@ -58,7 +65,7 @@ export function addTerms(delta: StatsDelta): Array<[string, number]> {
 
 function addUpdate(
   table: string,
-  delta: StatsDelta,
+  key: { pk: string; sk: string },
   terms: ReadonlyArray<[string, number]>,
   expiresAt: number,
 ): StatsUpdate {
@@ -71,12 +78,36 @@ function addUpdate(
   });
   return {
     TableName: table,
-    Key: { pk: delta.pk, sk: delta.sk },
+    Key: { pk: key.pk, sk: key.sk },
     // The TTL comes from the bucket's start, so every write sets the same value.
     UpdateExpression: `SET #ttl = :ttl ADD ${adds.join(', ')}`,
     ExpressionAttributeNames: names,
     ExpressionAttributeValues: values,
   };
+}
+
+const histogramKeyOf = (delta: StatsDelta) => ({ pk: delta.pk, sk: histogramKey(delta.sk) });
+
+function checkTerms(delta: StatsDelta, what: string, terms: readonly unknown[]): void {
+  if (terms.length > MAX_ADD_TERMS) {
+    throw new Error(`delta ${delta.pk} ${delta.sk} has ${terms.length} ${what} terms, over ${MAX_ADD_TERMS}`);
+  }
+}
+
+/**
+ * The histogram update of a delta as one UpdateItem on its own item (`~H#<scope>`), for a
+ * transaction; undefined when the delta has no histogram counts. Throws when it has more than
+ * MAX_ADD_TERMS buckets: the aggregator's chunking keeps each delta below that.
+ */
+export function histogramUpdate(
+  table: string,
+  delta: StatsDelta,
+  retention: RetentionSettings,
+): StatsUpdate | undefined {
+  const terms = histogramTerms(delta);
+  checkTerms(delta, 'histogram', terms);
+  if (terms.length === 0) return undefined;
+  return addUpdate(table, histogramKeyOf(delta), terms, bucketExpiresAt(delta.pk, retention));
 }
 
 /** Which maxima a transactional counter update also raises. */
@@ -87,8 +118,8 @@ export interface RaiseExtrema {
 
 /**
  * The counter update of a delta as one UpdateItem, for a transaction (which may touch an item
- * once). Throws when the delta has more than MAX_ADD_TERMS terms: the aggregator's chunking
- * keeps each delta below that.
+ * once); its histogram goes to its own item (histogramUpdate). Throws when the delta has more
+ * than MAX_ADD_TERMS counter terms: the aggregator's chunking keeps each delta below that.
  *
  * `raise` also SETs max duration / last request time, under the condition that each is absent
  * or lower than the delta's (maxima cannot be `ADD`ed). When the condition fails the whole
@@ -101,10 +132,8 @@ export function counterUpdate(
   retention: RetentionSettings,
   raise: RaiseExtrema = { durationMax: false, lastRequestAt: false },
 ): StatsUpdate & { ReturnValuesOnConditionCheckFailure?: 'ALL_OLD' } {
-  const terms = addTerms(delta);
-  if (terms.length > MAX_ADD_TERMS) {
-    throw new Error(`delta ${delta.pk} ${delta.sk} has ${terms.length} terms, over ${MAX_ADD_TERMS}`);
-  }
+  const terms = counterTerms(delta);
+  checkTerms(delta, 'counter', terms);
   const update = addUpdate(table, delta, terms, bucketExpiresAt(delta.pk, retention));
   const sets: string[] = [];
   const conditions: string[] = [];
@@ -130,17 +159,24 @@ export function counterUpdate(
   };
 }
 
-/** The counter updates of a delta of any size, split into UpdateItems of ≤ MAX_ADD_TERMS terms. */
+/**
+ * The counter and histogram updates of a delta of any size, split into UpdateItems of
+ * ≤ MAX_ADD_TERMS terms each.
+ */
 export function counterUpdates(
   table: string,
   delta: StatsDelta,
   retention: RetentionSettings,
 ): StatsUpdate[] {
-  const terms = addTerms(delta);
   const expiresAt = bucketExpiresAt(delta.pk, retention);
   const updates: StatsUpdate[] = [];
-  for (let i = 0; i < terms.length; i += MAX_ADD_TERMS) {
-    updates.push(addUpdate(table, delta, terms.slice(i, i + MAX_ADD_TERMS), expiresAt));
+  for (const [key, terms] of [
+    [delta, counterTerms(delta)],
+    [histogramKeyOf(delta), histogramTerms(delta)],
+  ] as const) {
+    for (let i = 0; i < terms.length; i += MAX_ADD_TERMS) {
+      updates.push(addUpdate(table, key, terms.slice(i, i + MAX_ADD_TERMS), expiresAt));
+    }
   }
   return updates;
 }
@@ -171,20 +207,29 @@ export function extremaUpdates(
 }
 
 /**
- * A delta as a whole Stats item, for writing into an empty table in bulk (seeding benchmarks):
- * the same attributes the updates above maintain.
+ * A delta as whole Stats items, for writing into an empty table in bulk (seeding benchmarks):
+ * its counter item and (when it has counts) its histogram item, with the same attributes the
+ * updates above maintain.
  */
-export function deltaItem(
+export function deltaItems(
   delta: StatsDelta,
   retention: RetentionSettings,
-): Record<string, NativeAttributeValue> {
-  const item: Record<string, NativeAttributeValue> = {
+): Array<Record<string, NativeAttributeValue>> {
+  const expiresAt = bucketExpiresAt(delta.pk, retention);
+  const counters: Record<string, NativeAttributeValue> = {
     pk: delta.pk,
     sk: delta.sk,
-    [STATS_ATTRIBUTE.expiresAt]: bucketExpiresAt(delta.pk, retention),
+    [STATS_ATTRIBUTE.expiresAt]: expiresAt,
     [STATS_ATTRIBUTE.durationMax]: delta.durationMaxMs,
   };
-  if (delta.lastRequestAt) item[STATS_ATTRIBUTE.lastRequestAt] = delta.lastRequestAt;
-  for (const [attribute, amount] of addTerms(delta)) item[attribute] = amount;
-  return item;
+  if (delta.lastRequestAt) counters[STATS_ATTRIBUTE.lastRequestAt] = delta.lastRequestAt;
+  for (const [attribute, amount] of counterTerms(delta)) counters[attribute] = amount;
+  const buckets = histogramTerms(delta);
+  if (buckets.length === 0) return [counters];
+  const histogram: Record<string, NativeAttributeValue> = {
+    ...histogramKeyOf(delta),
+    [STATS_ATTRIBUTE.expiresAt]: expiresAt,
+  };
+  for (const [attribute, amount] of buckets) histogram[attribute] = amount;
+  return [counters, histogram];
 }

@@ -2,7 +2,7 @@ import { TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-
 import type { KnownExtrema } from '../../core/stats/apply';
 import { deltaId, foldCalls, type FoldOptions, type StatsDelta } from '../../core/stats/fold';
 import { seenKey, type RetentionSettings } from '../../core/stats/keys';
-import { counterUpdate, STATS_ATTRIBUTE } from '../../core/stats/updates';
+import { counterUpdate, histogramUpdate, STATS_ATTRIBUTE } from '../../core/stats/updates';
 import type { Chunk, SequencedCall } from './chunks';
 
 export interface ApplyChunkOptions extends FoldOptions, RetentionSettings {
@@ -60,8 +60,10 @@ const RETRYABLE = new Set([
 const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * One transaction: a conditional marker Put per call, then per delta the counter `ADD`s, and
- * the maxima it raises (those not known to be already as high).
+ * One transaction: a conditional marker Put per call, then per delta the counter `ADD`s and
+ * the maxima it raises (those not known to be already as high), then per delta the histogram
+ * `ADD`s on its own item. Only markers and counter updates carry conditions, so a cancellation
+ * reason's index is a marker's (< calls) or a counter update's (calls + delta index).
  */
 function transactionOf(calls: readonly SequencedCall[], options: ApplyChunkOptions) {
   const deltas = [
@@ -86,6 +88,10 @@ function transactionOf(calls: readonly SequencedCall[], options: ApplyChunkOptio
           lastRequestAt: mustRaise(options.known, delta, STATS_ATTRIBUTE.lastRequestAt, delta.lastRequestAt),
         }),
       })),
+      ...deltas.flatMap((delta) => {
+        const update = histogramUpdate(options.statsTable, delta, options);
+        return update ? [{ Update: update }] : [];
+      }),
     ],
   });
   return { command, deltas };
@@ -138,7 +144,7 @@ export async function applyChunk(
       reasons.forEach((reason, i) => {
         if (reason.Code !== 'ConditionalCheckFailed') return;
         if (i < calls.length) duplicate.add(i);
-        else {
+        else if (i < calls.length + deltas.length) {
           // A maximum was already as high: learn the stored ones and retry without raising them.
           learnExtrema(options.known, deltas[i - calls.length]!, reason.Item);
           learned = true;

@@ -10,7 +10,7 @@ import {
   type StatsDeltas,
 } from '../../core/stats/fold';
 import { bucketIndex } from '../../core/stats/histogram';
-import { addTerms, MAX_ADD_TERMS } from '../../core/stats/updates';
+import { counterTerms, histogramTerms, MAX_ADD_TERMS } from '../../core/stats/updates';
 
 /** TransactWriteItems takes at most 100 actions. */
 export const MAX_TRANSACTION_ACTIONS = 100;
@@ -23,8 +23,9 @@ export interface SequencedCall {
 }
 
 /**
- * Calls applied in one transaction: a marker per call plus one counter update per
- * (bucket, scope) delta, so ≤ 100 actions, and no delta over MAX_ADD_TERMS terms.
+ * Calls applied in one transaction: a marker per call plus, per (bucket, scope) delta, one
+ * counter update and one histogram update (separate items), so ≤ 100 actions, and neither
+ * update of a delta over MAX_ADD_TERMS terms.
  */
 export interface Chunk {
   readonly calls: SequencedCall[];
@@ -42,31 +43,35 @@ export function callsOf(records: readonly DynamoDBRecord[]): SequencedCall[] {
   return calls;
 }
 
-/** How many ADD terms a delta would have after adding the call (without changing it). */
+/** How many ADD terms a delta's two updates would have after adding the call (without changing it). */
 function termsAfter(
   delta: ReturnType<typeof emptyDelta> | undefined,
   call: CountedCall,
   options: FoldOptions,
-): number {
+): { counters: number; histogram: number } {
   if (!delta) {
     const fresh = emptyDelta('', '');
     addCall(fresh, call, options);
-    return addTerms(fresh).length;
+    return { counters: counterTerms(fresh).length, histogram: histogramTerms(fresh).length };
   }
-  let terms = addTerms(delta).length;
-  if (!delta.byStatus[call.status]) terms += 1;
-  if (!delta.byCode[call.code]) terms += 1;
-  if (!delta.durationSumCentis && Math.round(call.durationMs * 100)) terms += 1;
-  if (!delta.bytesIn && call.bytesIn) terms += 1;
-  if (!delta.bytesOut && call.bytesOut) terms += 1;
-  if (!delta.slow && call.durationMs >= options.slowThresholdMs) terms += 1;
-  if (!delta.histogram.get(bucketIndex(call.durationMs))) terms += 1;
-  return terms;
+  let counters = counterTerms(delta).length;
+  if (!delta.byStatus[call.status]) counters += 1;
+  if (!delta.byCode[call.code]) counters += 1;
+  if (!delta.durationSumCentis && Math.round(call.durationMs * 100)) counters += 1;
+  if (!delta.bytesIn && call.bytesIn) counters += 1;
+  if (!delta.bytesOut && call.bytesOut) counters += 1;
+  if (!delta.slow && call.durationMs >= options.slowThresholdMs) counters += 1;
+  let histogram = histogramTerms(delta).length;
+  if (!delta.histogram.get(bucketIndex(call.durationMs))) histogram += 1;
+  return { counters, histogram };
 }
+
+/** Actions a delta costs in a transaction: its counter update and its histogram update. */
+export const ACTIONS_PER_DELTA = 2;
 
 /**
  * Splits calls (in order) into chunks that each fit one transaction. Greedy: a call joins the
- * current chunk unless that would pass 100 actions or MAX_ADD_TERMS terms on one delta.
+ * current chunk unless that would pass 100 actions or MAX_ADD_TERMS terms on one update.
  */
 export function chunkCalls(calls: readonly SequencedCall[], options: FoldOptions): Chunk[] {
   const chunks: Chunk[] = [];
@@ -75,10 +80,12 @@ export function chunkCalls(calls: readonly SequencedCall[], options: FoldOptions
     const keys = statsKeysOf(sequenced.call).map(({ pk, sk }) => ({ pk, sk, id: deltaId(pk, sk) }));
     const fits = (): boolean => {
       const newDeltas = keys.filter((k) => !current.deltas.has(k.id)).length;
-      if (current.calls.length + 1 + current.deltas.size + newDeltas > MAX_TRANSACTION_ACTIONS) return false;
-      return keys.every(
-        (k) => termsAfter(current.deltas.get(k.id), sequenced.call, options) <= MAX_ADD_TERMS,
-      );
+      const actions = current.calls.length + 1 + ACTIONS_PER_DELTA * (current.deltas.size + newDeltas);
+      if (actions > MAX_TRANSACTION_ACTIONS) return false;
+      return keys.every((k) => {
+        const terms = termsAfter(current.deltas.get(k.id), sequenced.call, options);
+        return terms.counters <= MAX_ADD_TERMS && terms.histogram <= MAX_ADD_TERMS;
+      });
     };
     if (current.calls.length > 0 && !fits()) {
       chunks.push(current);

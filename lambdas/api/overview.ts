@@ -5,8 +5,8 @@ import {
   lastFullMinute,
   methodsOf,
   lastHours,
+  readCounters,
   readCountersWithOverallHistogram,
-  readStats,
   requestLogs,
   scopeFigures,
   servicesOf,
@@ -33,7 +33,8 @@ export function createHandler(deps: MonitorDeps) {
     const [window, lastMinute, errors] = await Promise.all([
       // Only the overall p95 is shown: the other scopes' histograms are not read.
       readCountersWithOverallHistogram(deps, range),
-      readStats(deps, minute),
+      // The last minute's rate needs its total alone.
+      readCounters(deps, minute),
       requestLogs(deps).between(range).error().list({ limit: OVERVIEW_TOP }),
     ]);
     const all = scopeFigures(allScope(window));

@@ -2,8 +2,15 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { foldCalls, type CountedCall } from '../../core/stats/fold';
 import { mergeHistogram } from '../../core/stats/histogram';
-import { addTerms, counterUpdate, MAX_ADD_TERMS } from '../../core/stats/updates';
 import {
+  counterTerms,
+  counterUpdate,
+  histogramTerms,
+  histogramUpdate,
+  MAX_ADD_TERMS,
+} from '../../core/stats/updates';
+import {
+  ACTIONS_PER_DELTA,
   callsOf,
   chunkCalls,
   MAX_TRANSACTION_ACTIONS,
@@ -53,10 +60,14 @@ describe('chunkCalls', () => {
       );
       const merged = foldCalls([], options);
       for (const chunk of chunks) {
-        assert.ok(chunk.calls.length + chunk.deltas.size <= MAX_TRANSACTION_ACTIONS);
+        // A marker per call, a counter update and a histogram update per delta.
+        assert.equal(ACTIONS_PER_DELTA, 2);
+        assert.ok(chunk.calls.length + 2 * chunk.deltas.size <= MAX_TRANSACTION_ACTIONS);
         for (const delta of chunk.deltas.values()) {
-          assert.ok(addTerms(delta).length <= MAX_ADD_TERMS);
+          assert.ok(counterTerms(delta).length <= MAX_ADD_TERMS);
+          assert.ok(histogramTerms(delta).length <= MAX_ADD_TERMS);
           assert.doesNotThrow(() => counterUpdate('t', delta, retention));
+          assert.equal(histogramUpdate('t', delta, retention)?.Key.sk, `~H#${delta.sk}`);
           const id = `${delta.pk}|${delta.sk}`;
           const into = merged.get(id);
           if (!into) merged.set(id, { ...delta, histogram: new Map(delta.histogram) });

@@ -21,9 +21,16 @@ import { REQUEST_LOG_KEYS } from '../../core/tables';
 import { toHeartbeatItem } from '../../core/heartbeat';
 import type { FinalStatus, RequestLogRecord } from '../../core/record';
 import { shardOf, toRequestLogItem } from '../../core/requestLogItem';
-import { readCatalog, scopeStatsFromItem, type ScopeStats } from '../../core/stats';
+import { emptyScopeStats, readCatalog, scopeStatsFromItem, type ScopeStats } from '../../core/stats';
 import { addToHistogram, type Histogram } from '../../core/stats/histogram';
-import { ALL_SCOPE, hourBucket, methodScope, minuteBucket, serviceScope } from '../../core/stats/keys';
+import {
+  ALL_SCOPE,
+  hourBucket,
+  methodScope,
+  minuteBucket,
+  scopeOfHistogramKey,
+  serviceScope,
+} from '../../core/stats/keys';
 import { createAggregateHandler } from '../../lambdas/aggregate';
 import { latestStreamArn, readStreamToEnd, streamsClient } from '../../local/streamRecords';
 import { callRecord } from '../stats/factories';
@@ -251,9 +258,14 @@ async function deliverShards(
   }));
 }
 
-/** Every counter item of the Stats table (one Scan), as ScopeStats, by `bucket|scope`. */
+/**
+ * Every bucket item of the Stats table (one Scan), as ScopeStats, by `bucket|scope`: a scope's
+ * counter item (sk = scope) and its histogram item (sk `~H#<scope>`) assembled, each checked to
+ * hold only its own kind of attribute.
+ */
 async function statsOf(db: TestDynamo, config: MonitorConfig): Promise<Map<string, ScopeStats>> {
-  const out = new Map<string, ScopeStats>();
+  const counters = new Map<string, ScopeStats>();
+  const histograms = new Map<string, Histogram>();
   let start: Record<string, unknown> | undefined;
   do {
     const page = await db.ddb.send(
@@ -261,12 +273,31 @@ async function statsOf(db: TestDynamo, config: MonitorConfig): Promise<Map<strin
     );
     for (const item of page.Items ?? []) {
       const pk = String(item.pk);
-      if (pk.startsWith('M#') || pk.startsWith('H#'))
-        out.set(`${pk}|${String(item.sk)}`, scopeStatsFromItem(item));
+      if (!(pk.startsWith('M#') || pk.startsWith('H#'))) continue;
+      const sk = String(item.sk);
+      const stats = scopeStatsFromItem(item);
+      const scope = scopeOfHistogramKey(sk);
+      if (scope === undefined) {
+        assert.equal(stats.histogram.size, 0, `counter item ${pk}|${sk} holds no histogram`);
+        counters.set(`${pk}|${sk}`, stats);
+      } else {
+        assert.deepEqual(
+          Object.keys(item).filter((a) => !/^(h-?\d+|hz|pk|sk|expires_at)$/.test(a)),
+          [],
+          `histogram item ${pk}|${sk} holds only buckets`,
+        );
+        histograms.set(`${pk}|${scope}`, stats.histogram);
+      }
     }
     start = page.LastEvaluatedKey;
   } while (start);
-  return out;
+  for (const [key, histogram] of histograms) {
+    const stats = counters.get(key);
+    // A histogram without counters shows up as an extra (bucket, scope) with total 0.
+    if (!stats) counters.set(key, { ...emptyScopeStats(), histogram });
+    else stats.histogram = histogram;
+  }
+  return counters;
 }
 
 async function assertEqualsTruth(db: TestDynamo, config: MonitorConfig, truth: Map<string, Truth>) {
