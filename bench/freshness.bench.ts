@@ -141,22 +141,26 @@ export default async function freshness(): Promise<string> {
     const toOverview = countSeenAt.map((seen, k) => seen - endOrder[k]!);
 
     // 2. Failing calls, each its own method, and the time until its alert is published.
+    // The alerts are watched while the calls are made, so each is timed when it appears.
     const errorEnded = new Map<string, number>();
+    const alertAt = new Map<string, number>();
+    const deadline = Date.now() + ERRORS * (1000 / ERRORS_PER_SECOND) + 60_000;
+    const watchAlerts = (async () => {
+      while (alertAt.size < ERRORS && Date.now() < deadline) {
+        for (const alert of env.alerts) {
+          if (alert.kind === 'error' && alert.requestId && !alertAt.has(alert.requestId)) {
+            alertAt.set(alert.requestId, Date.now());
+          }
+        }
+        await sleep(5);
+      }
+    })();
     for (let i = 0; i < ERRORS; i++) {
       const id = `fail-${i}-${Date.now()}`;
       void call(failNames[i]!, id).then((end) => errorEnded.set(id, end));
       await sleep(1000 / ERRORS_PER_SECOND);
     }
-    const alertAt = new Map<string, number>();
-    const deadline = Date.now() + 60_000;
-    while (alertAt.size < ERRORS && Date.now() < deadline) {
-      for (const alert of env.alerts) {
-        if (alert.kind === 'error' && alert.requestId && !alertAt.has(alert.requestId)) {
-          alertAt.set(alert.requestId, Date.now());
-        }
-      }
-      await sleep(5);
-    }
+    await watchAlerts;
     const toAlert = [...errorEnded]
       .filter(([id]) => alertAt.has(id))
       .map(([id, end]) => alertAt.get(id)! - end);
