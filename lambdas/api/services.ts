@@ -4,6 +4,7 @@ import { depsFromEnv, lazyHandler } from '../shared/fromEnv';
 import { apiHandler } from './middleware/apiHandler';
 import { QueryParams } from './middleware/queryParams';
 import { json } from './middleware/responses';
+import { scopeFields } from './scopeFields';
 
 /** GET /services/?hours=24 — per-service figures, busiest first, each with its methods. */
 export function createHandler(deps: MonitorDeps) {
@@ -15,17 +16,9 @@ export function createHandler(deps: MonitorDeps) {
       services: servicesOf(window)
         .sort(byTotalDesc((s) => s.service))
         .map(({ service, stats }) => {
-          const f = scopeFigures(stats);
           return {
             service_name: service,
-            total_requests: f.total,
-            successful_requests: f.successful,
-            error_requests: f.errors,
-            timeout_requests: f.timeouts,
-            cancelled_requests: f.cancelled,
-            success_rate: f.success_rate,
-            avg_duration_ms: f.avg_duration_ms,
-            p95_duration_ms: f.p95_duration_ms,
+            ...scopeFields(stats),
             methods: methods
               .filter((m) => m.service === service)
               .map((m) => {
