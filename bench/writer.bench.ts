@@ -7,8 +7,8 @@ import { performance } from 'node:perf_hooks';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DEFAULTS } from '../core/config';
-import type { RequestLogRecord } from '../core/record';
-import { toRequestLogItem } from '../core/requestLogItem';
+import type { CallFacts } from '../interceptor/callFacts';
+import { callItem } from '../interceptor/callItem';
 import { monitorTable } from '../interceptor/dynamoSender';
 import { resolveOptions } from '../interceptor/options';
 import { ThreadedWriter } from '../interceptor/threadedWriter';
@@ -18,17 +18,24 @@ import { ensureTables } from '../local/tables';
 
 const ITEMS = 3_000;
 const PARALLEL = 4; // the writer's default maxConcurrentWrites
-const ITEM_OPTIONS = { shards: 1, slowThresholdMs: 1000 };
+const ITEM_OPTIONS = { shards: 1, slowThresholdMs: 1000, retentionDays: 1 };
 
-function record(id: string, errorBytes = 0): RequestLogRecord {
-  const now = new Date().toISOString();
+/** A call as the interceptor hands it to the writer; `errorBytes` of trailing metadata make it a large error. */
+function call(id: string, errorBytes = 0): CallFacts {
+  const now = Date.now();
+  const trailers: Record<string, string[]> = {};
+  for (let i = 0; i * 2_000 < errorBytes; i++) trailers[`debug-${i}`] = ['d'.repeat(2_000)];
   return {
     request_id: id,
     service_name: 'UserService',
     method_name: 'GetUser',
     full_method: '/api.users.UserService/GetUser',
     status: errorBytes ? 'error' : 'success',
-    grpc_status_code: errorBytes ? 'INTERNAL' : 'OK',
+    code: errorBytes ? 13 : 0,
+    details: errorBytes ? 'e'.repeat(4_000) : null,
+    trailers: errorBytes ? trailers : null,
+    started_at_ms: now - 12,
+    ended_at_ms: now,
     duration_ms: 12.34,
     request_size: 42,
     response_size: 256,
@@ -37,19 +44,15 @@ function record(id: string, errorBytes = 0): RequestLogRecord {
     user: { id: 7, username: 'alice' },
     client_ip: '10.1.2.3',
     user_agent: 'grpc-node-js/1.14.7',
-    peer: 'ipv4:10.1.2.3:54321',
-    error_message: errorBytes ? 'e'.repeat(4_000) : null,
-    error_details: errorBytes ? { preview: 'd'.repeat(errorBytes) } : null,
-    deadline_ms: 5000,
+    peer_address: '10.1.2.3',
+    peer_port: 54321,
+    deadline_at_ms: now + 4_988,
     trace_id: '4bf92f3577b34da6a3ce929d0e0e4736',
-    created_at: now,
-    updated_at: now,
-    expires_at: Math.floor(Date.now() / 1000) + 86_400,
   };
 }
 
 const items = (prefix: string, n: number, errorBytes = 0) =>
-  Array.from({ length: n }, (_, i) => toRequestLogItem(record(`${prefix}-${i}`, errorBytes), ITEM_OPTIONS));
+  Array.from({ length: n }, (_, i) => callItem(call(`${prefix}-${i}`, errorBytes), ITEM_OPTIONS));
 
 /** PARALLEL loops of BatchWriteItem over the items, unprocessed ones sent again: the ceiling. */
 async function rawCeiling(
@@ -88,7 +91,7 @@ async function writerRate<T>(
   return all.length / ((performance.now() - started) / 1000);
 }
 
-const records = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => record(`${prefix}-${i}`));
+const calls = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => call(`${prefix}-${i}`));
 
 /** Heap growth while a writer whose DynamoDB never answers takes `n` items. */
 function fullQueueMemory(n: number, errorBytes: number): { heapMB: number; queued: number; dropped: number } {
@@ -97,7 +100,7 @@ function fullQueueMemory(n: number, errorBytes: number): { heapMB: number; queue
   const before = process.memoryUsage().heapUsed;
   let peak = before;
   for (let i = 0; i < n; i++) {
-    writer.enqueue(`m-${i}`, toRequestLogItem(record(`m-${i}`, errorBytes), ITEM_OPTIONS));
+    writer.enqueue(`m-${i}`, callItem(call(`m-${i}`, errorBytes), ITEM_OPTIONS));
     if (i % 1000 === 0) peak = Math.max(peak, process.memoryUsage().heapUsed);
   }
   peak = Math.max(peak, process.memoryUsage().heapUsed);
@@ -129,14 +132,20 @@ export default async function writerBench(): Promise<string> {
         items(`inline${r}`, ITEMS),
       );
       sender.destroy();
-      const threaded = new ThreadedWriter(table, dynamo.clientConfig, writerOptions, ITEM_OPTIONS);
+      const threaded = new ThreadedWriter(
+        table,
+        dynamo.clientConfig,
+        writerOptions,
+        ITEM_OPTIONS,
+        writerOptions.writerNiceness,
+      );
       // The thread loads its modules (and tsx) when it starts: warm it up outside the timing.
-      for (const entry of records(`thread-warm${r}`, 50)) threaded.enqueue(entry);
+      for (const entry of calls(`thread-warm${r}`, 50)) threaded.enqueue(entry);
       await threaded.flush();
       const thread = await writerRate(
-        (entry: RequestLogRecord) => threaded.enqueue(entry),
+        (entry: CallFacts) => threaded.enqueue(entry),
         () => threaded.flush(),
-        records(`thread${r}`, ITEMS),
+        calls(`thread${r}`, ITEMS),
       );
       await threaded.close(5_000);
       rounds.push({ raw, inline, thread });

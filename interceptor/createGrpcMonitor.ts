@@ -1,7 +1,7 @@
 import type { ServerInterceptor } from '@grpc/grpc-js';
 import type { WriterStats } from '../core/heartbeat';
-import type { RequestLogRecord } from '../core/record';
-import { toRequestLogItem, type ItemOptions } from '../core/requestLogItem';
+import { callItem, type CallItemOptions } from './callItem';
+import { toRecord } from './callFacts';
 import { endLine, startLine } from './consoleLines';
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { monitorTable } from './dynamoSender';
@@ -41,33 +41,36 @@ export interface GrpcMonitor {
 /** Records every call of a grpc-js server into the RequestLog table. See docs/interceptor.md. */
 export function createGrpcMonitor(options: GrpcMonitorOptions = {}): GrpcMonitor {
   const settings = resolveOptions(options);
-  const itemOptions = { shards: settings.shards, slowThresholdMs: settings.slowThresholdMs };
+  const itemOptions: CallItemOptions = {
+    shards: settings.shards,
+    slowThresholdMs: settings.slowThresholdMs,
+    retentionDays: settings.retentionDays,
+  };
   const writer = createWriter(
     options.dynamoDb ?? {},
     settings.tableName,
     settings,
     itemOptions,
     options.writerThread,
+    settings.writerNiceness,
   );
   const log = settings.log;
 
-  const enqueue = (record: RequestLogRecord): void => writer.enqueue(record);
   const interceptor = monitorInterceptor({
     skip: settings.skip,
     successCodes: settings.successCodes,
     resolveUser: settings.resolveUser,
-    retentionDays: settings.retentionDays,
     deadlineMarginMs: settings.deadlineMarginMs,
     onStart:
       settings.logPending || log
-        ? (record) => {
-            if (log) log(startLine(record));
-            if (settings.logPending) enqueue(record);
+        ? (call) => {
+            if (log) log(startLine(toRecord(call, settings.retentionDays)));
+            if (settings.logPending) writer.enqueue(call);
           }
         : undefined,
-    onEnd: (record) => {
-      enqueue(record);
-      if (log) log(endLine(record));
+    onEnd: (call) => {
+      writer.enqueue(call);
+      if (log) log(endLine(toRecord(call, settings.retentionDays)));
     },
   });
 
@@ -123,12 +126,13 @@ function createWriter(
   dynamoDb: DynamoDBClient | DynamoDBClientConfig,
   tableName: string,
   options: WriterOptions,
-  itemOptions: ItemOptions,
+  itemOptions: CallItemOptions,
   wantThread: boolean | undefined,
+  niceness: number,
 ): ItemWriter {
   if ((wantThread ?? true) && transferable(dynamoDb)) {
     try {
-      return new ThreadedWriter(tableName, dynamoDb, options, itemOptions);
+      return new ThreadedWriter(tableName, dynamoDb, options, itemOptions, niceness);
     } catch {
       // fall through to the inline writer
     }
@@ -136,7 +140,7 @@ function createWriter(
   const table = monitorTable(dynamoDb, tableName);
   const writer = new RequestLogWriter(table.sendBatch, options);
   return {
-    enqueue: (record) => writer.enqueue(record.request_id, toRequestLogItem(record, itemOptions)),
+    enqueue: (call) => writer.enqueue(call.request_id, callItem(call, itemOptions)),
     put: (item) => table.put(item).catch(() => undefined),
     flush: () => writer.flush(),
     close: async (timeoutMs) => {

@@ -1,30 +1,37 @@
 import {
   Metadata,
-  ServerInterceptingCall,
   status as GrpcStatus,
-  type Responder,
+  type Deadline,
   type ServerInterceptingCallInterface,
   type ServerInterceptor,
-  type ServerListener,
   type ServerMethodDefinition,
 } from '@grpc/grpc-js';
-import { LIMITS, type RequestLogRecord, type RequestUser } from '../core/record';
+
+type CallInterface = ServerInterceptingCallInterface;
+type InterceptingServerListener = Parameters<CallInterface['start']>[0];
+type AuthContext = ReturnType<CallInterface['getAuthContext']>;
+type ConnectionInfo = ReturnType<CallInterface['getConnectionInfo']>;
+type MetricsRecorder = ReturnType<CallInterface['getMetricsRecorder']>;
+/**
+ * grpc-js types an interceptor's result as its ServerInterceptingCall class, while the server
+ * only ever uses the ServerInterceptingCallInterface (grpc-js 1.10–1.14 has no instanceof check).
+ */
+type InterceptorResult = ReturnType<ServerInterceptor>;
+import { LIMITS, type RequestStatus, type RequestUser } from '../core/record';
 import { requestIdFrom } from '../core/requestId';
-import { bounded, boundedDetails, expiresAt } from '../core/requestLogItem';
-import { codeName, statusFromCode } from '../core/status';
+import { bounded } from '../core/requestLogItem';
+import { statusFromCode } from '../core/status';
 import {
   clientIp,
-  deadlineBudgetMs,
   firstString,
-  formatPeer,
   methodNames,
   peerAddress,
-  roundMs,
   traceIdFrom,
   userAgentFrom,
   type MethodNames,
 } from './callContext';
-import { countMessageBytes } from './messageSizes';
+import type { CallFacts } from './callFacts';
+import { countMessageBytes, measureRequest, measureResponse, type MessageCounts } from './messageSizes';
 import type { ResolveUser } from './options';
 
 type PartialStatusObject = Parameters<ServerInterceptingCallInterface['sendStatus']>[0];
@@ -35,21 +42,11 @@ export interface InterceptorSettings {
   skip: (path: string) => boolean;
   successCodes: ReadonlySet<number>;
   resolveUser: ResolveUser | undefined;
-  retentionDays: number;
   deadlineMarginMs: number;
   /** Called once per call when its metadata arrived (for `logPending` and the ➡️ line). */
-  onStart: ((record: RequestLogRecord) => void) | undefined;
-  /** Called exactly once per recorded call, with the final record. */
-  onEnd: (record: RequestLogRecord) => void;
-}
-
-/** What the metadata told us; filled in `onReceiveMetadata`. */
-interface Caller {
-  requestId: string;
-  user: RequestUser | null;
-  clientIp: string | null;
-  userAgent: string | null;
-  traceId: string | null;
+  onStart: ((call: CallFacts) => void) | undefined;
+  /** Called exactly once per recorded call, when it ended. */
+  onEnd: (call: CallFacts) => void;
 }
 
 function boundedUser(user: RequestUser | null | undefined): RequestUser | null {
@@ -61,9 +58,9 @@ function boundedUser(user: RequestUser | null | undefined): RequestUser | null {
 const MAX_DETAIL_KEYS = 20;
 const MAX_DETAIL_VALUE = 2_000;
 
-/** Trailing metadata of a failed call as JSON: strings cut short, binary values as base64. */
-function trailersJson(metadata: Metadata | null | undefined): Record<string, string[]> | undefined {
-  if (!metadata) return undefined;
+/** Trailing metadata of a failed call: strings cut short, binary values as base64. */
+function trailersOf(metadata: Metadata | null | undefined): Record<string, string[]> | null {
+  if (!metadata) return null;
   const out: Record<string, string[]> = {};
   let keys = 0;
   for (const [key, values] of Object.entries(metadata.getMap())) {
@@ -75,134 +72,177 @@ function trailersJson(metadata: Metadata | null | undefined): Record<string, str
         : v.subarray(0, MAX_DETAIL_VALUE).toString('base64'),
     );
   }
-  return keys > 0 ? out : undefined;
+  return keys > 0 ? out : null;
 }
 
-/** One call's recording: state plus the listener and responder that feed it. */
-class CallRecording {
+/** Method names per path, so a call does not parse its path again (bounded: paths come from clients). */
+const namesByPath = new Map<string, MethodNames>();
+function namesOf(path: string): MethodNames {
+  let names = namesByPath.get(path);
+  if (!names) {
+    names = methodNames(path);
+    if (namesByPath.size < 10_000) namesByPath.set(path, names);
+  }
+  return names;
+}
+
+/**
+ * One recorded call. It sits between the transport's call and whatever is above it (the next
+ * interceptor or the handler), passing every event straight through: it is the call for the
+ * layer above and the listener for the call below. grpc-js's generic ServerInterceptingCall
+ * would do the same with a responder and a listener of hooks, at the price of a dozen closures
+ * and objects per call; every hook here is synchronous, so a direct pass-through is equivalent.
+ * When the call ends it hands the settings' `onEnd` raw CallFacts, formatted off the event loop.
+ */
+class RecordingCall implements ServerInterceptingCallInterface, InterceptingServerListener {
   private readonly startedAtMs = Date.now();
   private readonly startedAt = performance.now();
   private readonly names: MethodNames;
-  private readonly counts: ReturnType<typeof countMessageBytes>;
-  private caller: Caller | undefined;
-  private requestMessages = 0;
+  private readonly counts: MessageCounts;
+  private listener: InterceptingServerListener | undefined;
+  private requestId: string | undefined;
+  private user: RequestUser | null = null;
+  private forwardedFor: string | undefined;
+  private userAgent: string | null = null;
+  private traceId: string | null = null;
   private headersSent = false;
   private finished = false;
 
   constructor(
     private readonly settings: InterceptorSettings,
     private readonly method: ServerMethodDefinition<unknown, unknown>,
-    private readonly call: ServerInterceptingCallInterface,
+    private readonly nextCall: ServerInterceptingCallInterface,
   ) {
-    this.names = methodNames(method.path);
-    this.counts = countMessageBytes(call, method);
+    this.names = namesOf(method.path);
+    this.counts = countMessageBytes(nextCall);
   }
 
-  readonly listener: ServerListener = {
-    onReceiveMetadata: (metadata, next) => {
+  // The call, as the layer above sees it.
+
+  start(listener: InterceptingServerListener): void {
+    this.listener = listener;
+    this.nextCall.start(this);
+  }
+
+  sendMetadata(metadata: Metadata): void {
+    this.headersSent = true;
+    try {
+      metadata.set(REQUEST_ID_HEADER, this.id());
+    } catch {
+      // never break the call
+    }
+    this.nextCall.sendMetadata(metadata);
+  }
+
+  sendMessage(message: unknown, callback: () => void): void {
+    // The transport would send bare headers itself; send ours, with the request id.
+    if (!this.headersSent) this.sendMetadata(new Metadata());
+    if (!this.counts.exact) measureResponse(this.counts, message, this.method);
+    this.nextCall.sendMessage(message, callback);
+  }
+
+  sendStatus(status: PartialStatusObject): void {
+    let sent = status;
+    if (!this.finished) {
       try {
-        this.readCaller(metadata);
-        if (this.settings.onStart) this.settings.onStart(this.record('pending', null, undefined));
+        if (!this.headersSent) {
+          // Trailers-only response: the request id travels in the trailers.
+          const metadata = status.metadata ? status.metadata.clone() : new Metadata();
+          metadata.set(REQUEST_ID_HEADER, this.id());
+          sent = { ...status, metadata };
+        }
+        this.finish(status);
       } catch {
-        // Recording must never break the call.
+        // never break the call
       }
-      next(metadata);
-    },
-    onReceiveMessage: (message, next) => {
-      this.requestMessages++;
-      this.counts.measureRequest(message);
-      next(message);
-    },
-    onReceiveHalfClose: (next) => next(),
-    onCancel: () => {
-      if (this.finished) return; // grpc-js also cancels after a normal status
-      const deadline = this.call.getDeadline();
-      const at = deadline instanceof Date ? deadline.getTime() : deadline;
+    }
+    this.nextCall.sendStatus(sent);
+  }
+
+  startRead(): void {
+    this.nextCall.startRead();
+  }
+  getPeer(): string {
+    return this.nextCall.getPeer();
+  }
+  getDeadline(): Deadline {
+    return this.nextCall.getDeadline();
+  }
+  getHost(): string {
+    return this.nextCall.getHost();
+  }
+  getAuthContext(): AuthContext {
+    return this.nextCall.getAuthContext();
+  }
+  getConnectionInfo(): ConnectionInfo {
+    return this.nextCall.getConnectionInfo();
+  }
+  getMetricsRecorder(): MetricsRecorder {
+    return this.nextCall.getMetricsRecorder();
+  }
+
+  // The listener, as the call below sees it.
+
+  onReceiveMetadata(metadata: Metadata): void {
+    try {
+      this.readCaller(metadata);
+      if (this.settings.onStart) this.settings.onStart(this.facts('pending', null, null));
+    } catch {
+      // Recording must never break the call.
+    }
+    this.listener!.onReceiveMetadata(metadata);
+  }
+
+  onReceiveMessage(message: unknown): void {
+    if (!this.counts.exact) measureRequest(this.counts, message);
+    this.listener!.onReceiveMessage(message);
+  }
+
+  onReceiveHalfClose(): void {
+    this.listener!.onReceiveHalfClose();
+  }
+
+  onCancel(): void {
+    if (!this.finished) {
+      // grpc-js also cancels after a normal status: only a cancel before it ends the call here.
+      const at = this.deadlineAt();
       // A deadline that passes reaches interceptors as a cancel; the client's reset can arrive
       // a little before the server's own timer, hence the margin.
-      const timedOut = Number.isFinite(at) && Date.now() >= at - this.settings.deadlineMarginMs;
+      const timedOut = at !== null && Date.now() >= at - this.settings.deadlineMarginMs;
       this.finish(
         timedOut
           ? { code: GrpcStatus.DEADLINE_EXCEEDED, details: 'Deadline exceeded' }
           : { code: GrpcStatus.CANCELLED, details: 'Cancelled by the client' },
       );
-    },
-  };
-
-  readonly responder: Responder = {
-    start: (next) => next(this.listener),
-    sendMetadata: (metadata, next) => {
-      this.headersSent = true;
-      try {
-        metadata.set(REQUEST_ID_HEADER, this.requestId());
-      } catch {
-        // never break the call
-      }
-      next(metadata);
-    },
-    sendMessage: (message, next) => {
-      this.counts.measureResponse(message);
-      next(message);
-    },
-    sendStatus: (status, next) => {
-      let sent: PartialStatusObject = status;
-      if (!this.finished) {
-        try {
-          if (!this.headersSent) {
-            // Trailers-only response: the request id travels in the trailers.
-            const metadata = status.metadata ? status.metadata.clone() : new Metadata();
-            metadata.set(REQUEST_ID_HEADER, this.requestId());
-            sent = { ...status, metadata };
-          }
-          this.finish(status);
-        } catch {
-          // never break the call
-        }
-      }
-      next(sent);
-    },
-  };
-
-  private requestId(): string {
-    return (this.caller ??= this.anonymousCaller()).requestId;
-  }
-
-  private anonymousCaller(): Caller {
-    const peer = peerAddress(this.connectionInfo(), () => this.call.getPeer());
-    return {
-      requestId: requestIdFrom(undefined),
-      user: null,
-      clientIp: clientIp(undefined, peer),
-      userAgent: null,
-      traceId: null,
-    };
-  }
-
-  private connectionInfo(): { remoteAddress?: string; remotePort?: number } | undefined {
-    try {
-      return this.call.getConnectionInfo();
-    } catch {
-      return undefined;
     }
+    this.listener!.onCancel();
+  }
+
+  // The recording.
+
+  /** The incoming `x-request-id` when sane, else a new UUIDv7 (also for calls that never sent metadata). */
+  private id(): string {
+    return (this.requestId ??= requestIdFrom(undefined));
   }
 
   private readCaller(metadata: Metadata): void {
-    const peer = peerAddress(this.connectionInfo(), () => this.call.getPeer());
-    let user: RequestUser | null = null;
     if (this.settings.resolveUser) {
       try {
-        user = boundedUser(this.settings.resolveUser(metadata, this.call));
+        this.user = boundedUser(this.settings.resolveUser(metadata, this));
       } catch {
-        user = null;
+        this.user = null;
       }
     }
-    this.caller = {
-      requestId: requestIdFrom(firstString(metadata, REQUEST_ID_HEADER)),
-      user,
-      clientIp: clientIp(firstString(metadata, 'x-forwarded-for'), peer),
-      userAgent: userAgentFrom(firstString(metadata, 'user-agent')),
-      traceId: traceIdFrom(firstString(metadata, 'traceparent')),
-    };
+    this.requestId ??= requestIdFrom(firstString(metadata, REQUEST_ID_HEADER));
+    this.forwardedFor = firstString(metadata, 'x-forwarded-for');
+    this.userAgent = userAgentFrom(firstString(metadata, 'user-agent'));
+    this.traceId = traceIdFrom(firstString(metadata, 'traceparent'));
+  }
+
+  private deadlineAt(): number | null {
+    const deadline = this.nextCall.getDeadline();
+    const at = deadline instanceof Date ? deadline.getTime() : deadline;
+    return Number.isFinite(at) ? at : null;
   }
 
   private finish(status: PartialStatusObject): void {
@@ -210,50 +250,53 @@ class CallRecording {
     this.finished = true;
     try {
       this.settings.onEnd(
-        this.record(statusFromCode(status.code, this.settings.successCodes), status, performance.now()),
+        this.facts(statusFromCode(status.code, this.settings.successCodes), status, performance.now()),
       );
     } catch {
       // never break the call
     }
   }
 
-  private record(
-    finalStatus: RequestLogRecord['status'],
+  private facts(
+    finalStatus: RequestStatus,
     status: PartialStatusObject | null,
-    endedAt: number | undefined,
-  ): RequestLogRecord {
-    const caller = (this.caller ??= this.anonymousCaller());
-    const created = new Date(this.startedAtMs);
-    const createdAt = created.toISOString();
+    endedAt: number | null,
+  ): CallFacts {
+    const peer = peerAddress(this.connectionInfo(), () => this.nextCall.getPeer());
     const failed = status !== null && status.code !== GrpcStatus.OK;
+    const counts = this.counts;
     return {
-      request_id: caller.requestId,
-      ...this.names,
+      request_id: this.id(),
+      service_name: this.names.service_name,
+      method_name: this.names.method_name,
+      full_method: this.names.full_method,
       status: finalStatus,
-      grpc_status_code: status ? codeName(status.code) : null,
-      duration_ms: endedAt === undefined ? null : roundMs(endedAt - this.startedAt),
-      request_size: this.counts.requestBytes,
-      response_size: this.counts.responseBytes,
-      request_messages: this.requestMessages,
-      response_messages: this.counts.responseMessages,
-      user: caller.user,
-      client_ip: caller.clientIp,
-      user_agent: caller.userAgent,
-      peer: formatPeer(peerAddress(this.connectionInfo(), () => this.call.getPeer())),
-      error_message: failed ? bounded(status.details || codeName(status.code), LIMITS.errorMessage) : null,
-      error_details: failed
-        ? boundedDetails({
-            code: codeName(status.code),
-            details: bounded(status.details, LIMITS.errorMessage),
-            metadata: trailersJson(status.metadata),
-          })
-        : null,
-      deadline_ms: deadlineBudgetMs(this.call.getDeadline(), this.startedAtMs),
-      trace_id: caller.traceId,
-      created_at: createdAt,
-      updated_at: endedAt === undefined ? createdAt : new Date().toISOString(),
-      expires_at: expiresAt(created, this.settings.retentionDays),
+      code: status ? status.code : null,
+      details: failed ? bounded(status.details, LIMITS.errorMessage) : null,
+      trailers: failed ? trailersOf(status.metadata) : null,
+      started_at_ms: this.startedAtMs,
+      ended_at_ms: endedAt === null ? null : Date.now(),
+      duration_ms: endedAt === null ? null : endedAt - this.startedAt,
+      request_size: counts.requestBytes,
+      response_size: counts.responseBytes,
+      request_messages: counts.requestMessages,
+      response_messages: counts.responseMessages,
+      user: this.user,
+      client_ip: clientIp(this.forwardedFor, peer),
+      user_agent: this.userAgent,
+      peer_address: peer ? peer.address : null,
+      peer_port: peer?.port ?? null,
+      deadline_at_ms: this.deadlineAt(),
+      trace_id: this.traceId,
     };
+  }
+
+  private connectionInfo(): { remoteAddress?: string; remotePort?: number } | undefined {
+    try {
+      return this.nextCall.getConnectionInfo();
+    } catch {
+      return undefined;
+    }
   }
 }
 
@@ -263,13 +306,14 @@ class CallRecording {
  */
 export function monitorInterceptor(settings: InterceptorSettings): ServerInterceptor {
   return (method, call) => {
-    if (settings.skip(method.path)) return new ServerInterceptingCall(call);
-    let recording: CallRecording;
-    try {
-      recording = new CallRecording(settings, method as ServerMethodDefinition<unknown, unknown>, call);
-    } catch {
-      return new ServerInterceptingCall(call);
+    let result: CallInterface = call;
+    if (!settings.skip(method.path)) {
+      try {
+        result = new RecordingCall(settings, method as ServerMethodDefinition<unknown, unknown>, call);
+      } catch {
+        // never break the call: it goes on unrecorded
+      }
     }
-    return new ServerInterceptingCall(call, recording.responder);
+    return result as InterceptorResult;
   };
 }

@@ -50,6 +50,14 @@ export interface GrpcMonitorOptions {
    * `dynamoDb` as plain config (a client instance stays on the event loop). @default true
    */
   writerThread?: boolean;
+  /**
+   * The writer thread's CPU priority as a nice value, 0–19 (Linux; ignored elsewhere, where a
+   * thread cannot be reniced alone). Above 0 the thread yields the CPU to the gRPC event loop:
+   * on a saturated machine the writer falls behind rather than slowing the service, its bounded
+   * queue absorbs the backlog, and what it must drop is counted (stats, heartbeats). 0 gives it
+   * the service's priority. @default 10
+   */
+  writerNiceness?: number;
   /** Heartbeat period with `server`. @default 5000 */
   heartbeatIntervalMs?: number;
   /**
@@ -75,6 +83,7 @@ export interface ResolvedOptions {
   flushIntervalMs: number;
   maxConcurrentWrites: number;
   maxRetryDelayMs: number;
+  writerNiceness: number;
   heartbeatIntervalMs: number;
   deadlineMarginMs: number;
 }
@@ -114,6 +123,14 @@ function positive(name: string, value: number | undefined, fallback: number): nu
   return chosen;
 }
 
+function niceness(value: number | undefined): number {
+  const chosen = value ?? 10;
+  if (!Number.isInteger(chosen) || chosen < 0 || chosen > 19) {
+    throw new GrpcMonitorConfigError(`writerNiceness must be an integer from 0 to 19, got ${String(value)}`);
+  }
+  return chosen;
+}
+
 function consoleSink(option: GrpcMonitorOptions['console'], env: NodeJS.ProcessEnv): ResolvedOptions['log'] {
   if (typeof option === 'function') return option;
   const enabled = option ?? env.NODE_ENV === 'development';
@@ -146,6 +163,7 @@ export function resolveOptions(
     flushIntervalMs: positive('flushIntervalMs', options.flushIntervalMs, 200),
     maxConcurrentWrites: Math.floor(positive('maxConcurrentWrites', options.maxConcurrentWrites, 4)),
     maxRetryDelayMs: positive('maxRetryDelayMs', options.maxRetryDelayMs, 2_000),
+    writerNiceness: niceness(options.writerNiceness),
     heartbeatIntervalMs: positive('heartbeatIntervalMs', options.heartbeatIntervalMs, 5_000),
     deadlineMarginMs: options.deadlineMarginMs ?? 100,
   };

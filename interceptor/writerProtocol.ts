@@ -1,6 +1,5 @@
 import type { DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
-import type { RequestLogRecord } from '../core/record';
-import type { ItemOptions } from '../core/requestLogItem';
+import type { CallItemOptions } from './callItem';
 import type { WriterOptions } from './writer';
 
 /** Messages between the monitor (gRPC event loop) and its writer thread. */
@@ -8,14 +7,17 @@ export interface WriterInit {
   tableName: string;
   dynamoDb: DynamoDBClientConfig;
   writer: WriterOptions;
-  /** The item codec runs on the writer thread too (an object spread of a record is µs, not ns). */
-  itemOptions: ItemOptions;
+  /** Formatting and the item codec run on the writer thread too (they cost µs per call). */
+  itemOptions: CallItemOptions;
+  /** The thread's nice value (see GrpcMonitorOptions.writerNiceness). */
+  niceness: number;
   /** Shared counters the thread keeps current: see COUNTER. */
   counters: SharedArrayBuffer;
 }
 
 export type ToWriter =
-  | { type: 'records'; records: RequestLogRecord[] }
+  /** A batch of calls as `JSON.stringify(CallFacts[])`. */
+  | { type: 'records'; json: string }
   | { type: 'put'; id: number; item: Record<string, unknown> }
   | { type: 'flush'; id: number }
   | { type: 'close'; id: number; timeoutMs: number };
@@ -23,5 +25,5 @@ export type ToWriter =
 export type FromWriter = { type: 'done'; id: number };
 
 /** Slots of the shared BigInt64Array the writer thread updates after every change. */
-export const COUNTER = { written: 0, dropped: 1, retried: 2, failed: 3 } as const;
-export const COUNTER_SLOTS = 4;
+export const COUNTER = { written: 0, dropped: 1, retried: 2, failed: 3, received: 4 } as const;
+export const COUNTER_SLOTS = 5;

@@ -2,13 +2,23 @@
  * The writer thread's entry: a RequestLogWriter and the DynamoDB client live here, so the SDK's
  * marshalling, signing and HTTP work never runs on the gRPC event loop.
  */
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
-import { toRequestLogItem } from '../core/requestLogItem';
+import type { CallFacts } from './callFacts';
+import { callItem } from './callItem';
 import { monitorTable } from './dynamoSender';
 import { COUNTER, type FromWriter, type ToWriter, type WriterInit } from './writerProtocol';
 import { RequestLogWriter } from './writer';
 
 const init = workerData as WriterInit;
+// setpriority on Linux renices the calling thread alone (elsewhere it would be the whole process).
+if (init.niceness > 0 && process.platform === 'linux') {
+  try {
+    setPriority(init.niceness);
+  } catch {
+    // not allowed here: the writer keeps the service's priority
+  }
+}
 const port = parentPort!;
 const table = monitorTable(init.dynamoDb, init.tableName);
 const writer = new RequestLogWriter(table.sendBatch, init.writer);
@@ -28,12 +38,13 @@ const reply = (message: FromWriter) => port.postMessage(message);
 
 port.on('message', (message: ToWriter) => {
   switch (message.type) {
-    case 'records':
-      for (const record of message.records) {
-        writer.enqueue(record.request_id, toRequestLogItem(record, init.itemOptions));
-      }
+    case 'records': {
+      const calls = JSON.parse(message.json) as CallFacts[];
+      for (const call of calls) writer.enqueue(call.request_id, callItem(call, init.itemOptions));
+      Atomics.add(counters, COUNTER.received, BigInt(calls.length));
       publish();
       break;
+    }
     case 'put':
       void table
         .put(message.item)

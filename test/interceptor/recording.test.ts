@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import * as grpc from '@grpc/grpc-js';
@@ -298,5 +299,22 @@ describe('the interceptor records every call kind and ending', () => {
     assert.equal(stats.enqueued, stats.written + stats.dropped + stats.queued);
     assert.equal(stats.dropped, 0);
     assert.equal(stats.failed, 0);
+  });
+
+  test('the writer thread runs at nice 10 and the event loop keeps its priority (Linux)', (t) => {
+    if (process.platform !== 'linux') return t.skip('per-thread nice values are Linux only');
+    const niceOf = (tid: string) => {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+    };
+    const nices = readdirSync('/proc/self/task').map(niceOf);
+    assert.equal(niceOf(String(process.pid)), 0);
+    assert.equal(nices.filter((n) => n === 10).length, 1, `thread nice values: ${nices.join(' ')}`);
+  });
+
+  test('writerNiceness out of range is refused with its name', () => {
+    for (const writerNiceness of [-1, 20, 2.5]) {
+      assert.throws(() => createGrpcMonitor({ tableName: 't', writerNiceness }), /writerNiceness/);
+    }
   });
 });
