@@ -42,7 +42,7 @@ function call(id: string, errorBytes = 0): CallFacts {
     request_messages: 1,
     response_messages: 1,
     user: { id: 7, username: 'alice' },
-    client_ip: '10.1.2.3',
+    forwarded_for: null,
     user_agent: 'grpc-node-js/1.14.7',
     peer_address: '10.1.2.3',
     peer_port: 54321,

@@ -1,7 +1,7 @@
 import { LIMITS, type RequestLogRecord, type RequestStatus, type RequestUser } from '../core/record';
 import { bounded, boundedDetails, expiresAt } from '../core/requestLogItem';
 import { codeName } from '../core/status';
-import { deadlineBudgetMs, formatPeer, roundMs, type MethodNames } from './callContext';
+import { clientIp, deadlineBudgetMs, formatPeer, roundMs, type MethodNames } from './callContext';
 
 /**
  * What the gRPC event loop keeps of a call: raw numbers and strings, already bounded, that
@@ -28,7 +28,8 @@ export interface CallFacts extends MethodNames {
   request_messages: number;
   response_messages: number;
   user: RequestUser | null;
-  client_ip: string | null;
+  /** The first 100 characters of `x-forwarded-for`, for client_ip. */
+  forwarded_for: string | null;
   user_agent: string | null;
   peer_address: string | null;
   peer_port: number | null;
@@ -43,6 +44,10 @@ export function toRecord(facts: CallFacts, retentionDays: number): RequestLogRec
   const createdAt = created.toISOString();
   const failed = facts.code !== null && facts.code !== 0;
   const code = facts.code === null ? null : codeName(facts.code);
+  const peer =
+    facts.peer_address === null
+      ? undefined
+      : { address: facts.peer_address, port: facts.peer_port ?? undefined };
   return {
     request_id: facts.request_id,
     service_name: facts.service_name,
@@ -56,12 +61,9 @@ export function toRecord(facts: CallFacts, retentionDays: number): RequestLogRec
     request_messages: facts.request_messages,
     response_messages: facts.response_messages,
     user: facts.user,
-    client_ip: facts.client_ip,
+    client_ip: clientIp(facts.forwarded_for ?? undefined, peer),
     user_agent: facts.user_agent,
-    peer:
-      facts.peer_address === null
-        ? null
-        : formatPeer({ address: facts.peer_address, port: facts.peer_port ?? undefined }),
+    peer: formatPeer(peer),
     error_message: failed ? bounded(facts.details || code, LIMITS.errorMessage) : null,
     error_details: failed
       ? boundedDetails({ code, details: facts.details, metadata: facts.trailers ?? undefined })

@@ -22,7 +22,6 @@ import { requestIdFrom } from '../core/requestId';
 import { bounded } from '../core/requestLogItem';
 import { statusFromCode } from '../core/status';
 import {
-  clientIp,
   firstString,
   methodNames,
   peerAddress,
@@ -102,7 +101,7 @@ class RecordingCall implements ServerInterceptingCallInterface, InterceptingServ
   private listener: InterceptingServerListener | undefined;
   private requestId: string | undefined;
   private user: RequestUser | null = null;
-  private forwardedFor: string | undefined;
+  private forwardedFor: string | null = null;
   private userAgent: string | null = null;
   private traceId: string | null = null;
   private headersSent = false;
@@ -234,7 +233,8 @@ class RecordingCall implements ServerInterceptingCallInterface, InterceptingServ
       }
     }
     this.requestId ??= requestIdFrom(firstString(metadata, REQUEST_ID_HEADER));
-    this.forwardedFor = firstString(metadata, 'x-forwarded-for');
+    // Only its first hop matters (client_ip): never carry a huge header further.
+    this.forwardedFor = firstString(metadata, 'x-forwarded-for')?.slice(0, 100) ?? null;
     this.userAgent = userAgentFrom(firstString(metadata, 'user-agent'));
     this.traceId = traceIdFrom(firstString(metadata, 'traceparent'));
   }
@@ -282,7 +282,7 @@ class RecordingCall implements ServerInterceptingCallInterface, InterceptingServ
       request_messages: counts.requestMessages,
       response_messages: counts.responseMessages,
       user: this.user,
-      client_ip: clientIp(this.forwardedFor, peer),
+      forwarded_for: this.forwardedFor,
       user_agent: this.userAgent,
       peer_address: peer ? peer.address : null,
       peer_port: peer?.port ?? null,
