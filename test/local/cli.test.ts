@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 
@@ -87,5 +90,52 @@ describe('npm start (local/cli.ts)', () => {
       [],
       `processes left running: ${left.length ? execFileSync('ps', ['-o', 'pid=,args=', '-p', left.join(',')], { encoding: 'utf8' }) : ''}`,
     );
+  });
+
+  /** Runs the CLI to its exit: its exit code and everything it printed. */
+  function runCli(
+    args: string[],
+    env: NodeJS.ProcessEnv = process.env,
+  ): Promise<{ code: number; output: string }> {
+    return new Promise((resolve) => {
+      execFile(
+        process.execPath,
+        ['--import', 'tsx', 'local/cli.ts', '--quiet', ...args],
+        { cwd: root, env, timeout: 60_000 },
+        (error, stdout, stderr) => resolve({ code: Number(error?.code ?? 0), output: stdout + stderr }),
+      );
+    });
+  }
+
+  it('a taken API port: one line naming the port and the flag, exit 1', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const { port } = blocker.address() as { port: number };
+    try {
+      const { code, output } = await runCli(['--api-port', String(port)]);
+      assert.equal(code, 1, output);
+      assert.match(
+        output,
+        new RegExp(`error: port ${port} is in use: choose another for the API server \\(--api-port\\)`),
+      );
+      assert.doesNotMatch(output, /\n\s+at /, 'no stack trace');
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it('no java on PATH: the install hint, exit 1', async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'no-java-'));
+    try {
+      const { code, output } = await runCli([], { ...process.env, PATH: empty });
+      assert.equal(code, 1, output);
+      assert.match(
+        output,
+        /error: Java 17\+ is needed to run DynamoDB Local, and `java` was not found on PATH/,
+      );
+      assert.match(output, /apt-get install -y openjdk-17-jre-headless/);
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
   });
 });
