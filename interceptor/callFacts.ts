@@ -1,4 +1,4 @@
-import { LIMITS, type RequestLogRecord, type RequestStatus, type RequestUser } from '../core/record';
+import { LIMITS, type RequestLogRecord } from '../core/record';
 import { bounded, boundedDetails, expiresAt } from '../core/requestLogItem';
 import { codeName } from '../core/status';
 import { clientIp, deadlineBudgetMs, formatPeer, roundMs, type MethodNames } from './callContext';
@@ -9,9 +9,21 @@ import { clientIp, deadlineBudgetMs, formatPeer, roundMs, type MethodNames } fro
  * error's JSON) costs µs per call, so it happens where the writer runs (its own thread by
  * default), not on the loop. Plain data: it crosses to the writer thread as JSON.
  */
-export interface CallFacts extends MethodNames {
-  request_id: string;
-  status: RequestStatus;
+export interface CallFacts
+  extends
+    MethodNames,
+    Pick<
+      RequestLogRecord,
+      | 'request_id'
+      | 'status'
+      | 'request_size'
+      | 'response_size'
+      | 'request_messages'
+      | 'response_messages'
+      | 'user'
+      | 'user_agent'
+      | 'trace_id'
+    > {
   /** gRPC status code; null while pending. */
   code: number | null;
   /** The status details of a failed call (bounded). */
@@ -23,19 +35,12 @@ export interface CallFacts extends MethodNames {
   ended_at_ms: number | null;
   /** From the monotonic clock; null while pending. */
   duration_ms: number | null;
-  request_size: number;
-  response_size: number;
-  request_messages: number;
-  response_messages: number;
-  user: RequestUser | null;
   /** The first 100 characters of `x-forwarded-for`, for client_ip. */
   forwarded_for: string | null;
-  user_agent: string | null;
   peer_address: string | null;
   peer_port: number | null;
   /** The call's deadline, epoch ms; null when the client set none. */
   deadline_at_ms: number | null;
-  trace_id: string | null;
 }
 
 /** The stored record of a call (pure; runs on the writer thread). */
