@@ -35,24 +35,51 @@ export const timePartition = (hour: string, shard: number): string => `${hour}#$
 export const servicePartition = (service: string, shard: number): string => `${service}#${shard}`;
 export const statusPartition = (status: string, shard: number): string => `${status}#${shard}`;
 
-/** Record → item: the record's fields, the GSI keys, and the flags stream filters match on. */
+type KeyName = (typeof REQUEST_LOG_KEYS)[keyof typeof REQUEST_LOG_KEYS];
+
+/**
+ * Record → item: the record's fields, the GSI keys, and the flags stream filters match on.
+ * Every field is written out by name: an object spread followed by computed keys sends V8 down
+ * a slow path that made this the writer thread's most expensive step (tens of µs per item).
+ * The `satisfies` checks that no field of the record and no key of REQUEST_LOG_KEYS is missing.
+ */
 export function toRequestLogItem(record: RequestLogRecord, options: ItemOptions): RequestLogItem {
   const shard = shardOf(record.request_id, options.shards);
   const final = record.status !== 'pending';
   return {
-    ...record,
-    item_type: 'request',
+    request_id: record.request_id,
+    service_name: record.service_name,
+    method_name: record.method_name,
+    full_method: record.full_method,
+    status: record.status,
+    grpc_status_code: record.grpc_status_code,
+    duration_ms: record.duration_ms,
+    request_size: record.request_size,
+    response_size: record.response_size,
+    request_messages: record.request_messages,
+    response_messages: record.response_messages,
+    user: record.user,
+    client_ip: record.client_ip,
+    user_agent: record.user_agent,
+    peer: record.peer,
+    error_message: record.error_message,
     error_details:
       record.error_details === null || record.error_details === undefined
         ? null
         : JSON.stringify(record.error_details),
+    deadline_ms: record.deadline_ms,
+    trace_id: record.trace_id,
+    created_at: record.created_at,
+    updated_at: record.updated_at,
+    expires_at: record.expires_at,
+    item_type: 'request',
     user_id: record.user ? String(record.user.id) : null,
     slow: final && record.duration_ms !== null && record.duration_ms >= options.slowThresholdMs,
-    [REQUEST_LOG_KEYS.timePk]: timePartition(hourBucket(record.created_at), shard),
-    [REQUEST_LOG_KEYS.servicePk]: servicePartition(record.service_name, shard),
-    [REQUEST_LOG_KEYS.statusPk]: statusPartition(record.status, shard),
-    [REQUEST_LOG_KEYS.sortKey]: sortKeyOf(record.created_at, record.request_id),
-  };
+    gsi_time_pk: timePartition(hourBucket(record.created_at), shard),
+    gsi_service_pk: servicePartition(record.service_name, shard),
+    gsi_status_pk: statusPartition(record.status, shard),
+    gsi_sk: sortKeyOf(record.created_at, record.request_id),
+  } satisfies RequestLogItem & Record<keyof RequestLogRecord | KeyName, unknown>;
 }
 
 function parseDetails(value: unknown): unknown {
