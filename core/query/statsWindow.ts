@@ -27,11 +27,12 @@ export const lastHours = (deps: MonitorDeps, hours: number): TimeRange =>
   countableRange(deps, recentWindow(deps.now(), hours));
 
 /**
- * Like readStats, but only the `ALL` scope carries its latency histogram: every other scope
- * comes back as counters alone (empty histogram). At high traffic each scope's histogram
- * holds hundreds of buckets, in its own item (`~H#<scope>`), so an overview (one p95, counts
- * per service and method) reads each bucket's small counter items with one Query (`sk < '~'`)
- * and the ALL histograms of all buckets by BatchGetItem: the same requests whatever the traffic.
+ * Like readStats, but only what scopeFigures shows: every scope's calls, calls per status and
+ * duration sum (the other counters read as zero), and only the `ALL` scope's latency histogram
+ * (the others' is empty). At high traffic each scope's histogram holds hundreds of buckets, in
+ * its own item (`~H#<scope>`), so an overview (one p95, counts per service and method) reads
+ * each bucket's counter items with one projected Query (`sk < '~'`) and the ALL histograms of
+ * all buckets by BatchGetItem: the same requests whatever the traffic.
  */
 export function readCountersWithOverallHistogram(
   deps: MonitorDeps,
@@ -40,10 +41,18 @@ export function readCountersWithOverallHistogram(
   return readWindow(deps.ddb, deps.config.statsTable, range, {
     ...windowOptions(deps),
     histogramsOf: [ALL_SCOPE],
+    counters: 'figures',
   });
 }
 
-/** Every scope's counters over `range`, no histogram at all (each bucket's counter items only). */
+/**
+ * Every scope's calls, calls per status and duration sum over `range` (the figures' counters,
+ * see readCountersWithOverallHistogram), no histogram at all: each bucket's counter items only.
+ */
 export function readCounters(deps: MonitorDeps, range: TimeRange): Promise<Map<string, ScopeStats>> {
-  return readWindow(deps.ddb, deps.config.statsTable, range, { ...windowOptions(deps), histogramsOf: [] });
+  return readWindow(deps.ddb, deps.config.statsTable, range, {
+    ...windowOptions(deps),
+    histogramsOf: [],
+    counters: 'figures',
+  });
 }

@@ -1,7 +1,7 @@
 import type { AttributeValue, DynamoDBRecord } from 'aws-lambda';
 import { FINAL_STATUSES, type FinalStatus } from '../record';
 import { addToHistogram, type Histogram } from './histogram';
-import { ALL_SCOPE, hourBucket, methodScope, minuteBucket, serviceScope } from './keys';
+import { ALL_SCOPE, bucketsOf, methodScope, serviceScope } from './keys';
 
 /** A finished call, as the aggregator counts it. */
 export interface CountedCall {
@@ -82,9 +82,12 @@ export function countedCall(record: DynamoDBRecord): CountedCall | undefined {
   };
 }
 
-/** The (bucket, scope) keys a call counts in: its minute and hour × all, service, method. */
+/**
+ * The (bucket, scope) keys a call counts in: its bucket of each level (minute, ten minutes,
+ * hour, six hours) × all, service, method.
+ */
 export function statsKeysOf(call: CountedCall): Array<{ pk: string; sk: string }> {
-  const buckets = [minuteBucket(call.createdAt), hourBucket(call.createdAt)];
+  const buckets = bucketsOf(call.createdAt);
   const scopes = [ALL_SCOPE, serviceScope(call.service), methodScope(call.service, call.method)];
   return buckets.flatMap((pk) => scopes.map((sk) => ({ pk, sk })));
 }

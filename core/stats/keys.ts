@@ -1,7 +1,9 @@
 /**
  * Key layout of the Stats table (see core/tables.ts and docs/aggregation.md):
- * - counters: PK a time bucket (`M#2025-11-01T14:05` minute, `H#2025-11-01T14` hour of the
- *   call's `created_at`), SK a scope (`ALL`, `S#UserService`, `M#UserService#GetUser`);
+ * - counters: PK a time bucket of the call's `created_at` at each level (`M#2025-11-01T14:05`
+ *   minute, `M5#2025-11-01T14:05` five minutes, `M15#2025-11-01T14:00` a quarter hour,
+ *   `H#2025-11-01T14` hour, `H6#2025-11-01T12` six hours), SK a scope (`ALL`, `S#UserService`,
+ *   `M#UserService#GetUser`);
  * - the latency histogram of that (bucket, scope): same PK, SK `~H#<scope>` (`~H#ALL`), in its
  *   own item so that counters can be read without the histograms' hundreds of attributes;
  * - `CATALOG` × `S#…` / `M#…#…`: known services and methods;
@@ -46,17 +48,91 @@ export function parseScope(scope: string): ScopeName | undefined {
 const MINUTE_MS = 60_000;
 const HOUR_MS = 3_600_000;
 
-/** Minute bucket of an ISO time or Date: `M#2025-11-01T14:05`. */
-export const minuteBucket = (time: string | Date): string => `M#${isoOf(time).slice(0, 16)}`;
-/** Hour bucket of an ISO time or Date: `H#2025-11-01T14`. */
-export const hourBucket = (time: string | Date): string => `H#${isoOf(time).slice(0, 13)}`;
+/**
+ * The bucket levels, finest first. Each level's length divides the next one's and its buckets
+ * are aligned to UTC (a 15-minute bucket starts at :00, :15, :30, :45; a six-hour one at 00,
+ * 06, 12, 18 h), so any window is tiled by few buckets (planWindow). Every counted call lands
+ * in one bucket of each level. Finer-than-hour levels live `minuteRetentionHours`, the others
+ * `retentionDays`.
+ */
+export interface BucketLevel {
+  /** PK prefix: `M#`, `M5#`, `M15#`, `H#`, `H6#`. */
+  readonly prefix: string;
+  readonly ms: number;
+  /** Characters of the ISO start kept in the key (16: to the minute, 13: to the hour). */
+  readonly isoLength: 13 | 16;
+  /** Expires with the minute buckets (true) or with the hour buckets (false). */
+  readonly short: boolean;
+}
+
+export const MINUTE_LEVEL: BucketLevel = { prefix: 'M#', ms: MINUTE_MS, isoLength: 16, short: true };
+export const FIVE_MINUTE_LEVEL: BucketLevel = {
+  prefix: 'M5#',
+  ms: 5 * MINUTE_MS,
+  isoLength: 16,
+  short: true,
+};
+export const QUARTER_HOUR_LEVEL: BucketLevel = {
+  prefix: 'M15#',
+  ms: 15 * MINUTE_MS,
+  isoLength: 16,
+  short: true,
+};
+export const HOUR_LEVEL: BucketLevel = { prefix: 'H#', ms: HOUR_MS, isoLength: 13, short: false };
+export const SIX_HOUR_LEVEL: BucketLevel = { prefix: 'H6#', ms: 6 * HOUR_MS, isoLength: 13, short: false };
+/** Finest first. */
+export const BUCKET_LEVELS: readonly BucketLevel[] = [
+  MINUTE_LEVEL,
+  FIVE_MINUTE_LEVEL,
+  QUARTER_HOUR_LEVEL,
+  HOUR_LEVEL,
+  SIX_HOUR_LEVEL,
+];
+
+const LEVEL_BY_PREFIX = new Map(BUCKET_LEVELS.map((level) => [level.prefix, level]));
+
+/** The level of a bucket key (`M#…`, `M5#…`, `M15#…`, `H#…`, `H6#…`), or undefined for other keys. */
+export const levelOf = (bucket: string): BucketLevel | undefined =>
+  LEVEL_BY_PREFIX.get(bucket.slice(0, bucket.indexOf('#') + 1));
 
 const isoOf = (time: string | Date): string => (typeof time === 'string' ? time : time.toISOString());
+const msOf = (time: string | Date): number => (typeof time === 'string' ? Date.parse(time) : time.getTime());
 
-/** Start of a bucket (`M#…` or `H#…`). */
+/** The bucket of `level` holding a time: its start, floored to the level, as `<prefix><ISO>`. */
+export function bucketOf(level: BucketLevel, time: string | Date): string {
+  if (level === MINUTE_LEVEL || level === HOUR_LEVEL) {
+    return `${level.prefix}${isoOf(time).slice(0, level.isoLength)}`;
+  }
+  const start = Math.floor(msOf(time) / level.ms) * level.ms;
+  return `${level.prefix}${new Date(start).toISOString().slice(0, level.isoLength)}`;
+}
+
+/** Minute bucket of an ISO time or Date: `M#2025-11-01T14:05`. */
+export const minuteBucket = (time: string | Date): string => bucketOf(MINUTE_LEVEL, time);
+/** Five-minute bucket: `M5#2025-11-01T14:05` holds 14:05–14:09. */
+export const fiveMinuteBucket = (time: string | Date): string => bucketOf(FIVE_MINUTE_LEVEL, time);
+/** Quarter-hour bucket: `M15#2025-11-01T14:00` holds 14:00–14:14. */
+export const quarterHourBucket = (time: string | Date): string => bucketOf(QUARTER_HOUR_LEVEL, time);
+/** Hour bucket of an ISO time or Date: `H#2025-11-01T14`. */
+export const hourBucket = (time: string | Date): string => bucketOf(HOUR_LEVEL, time);
+/** Six-hour bucket: `H6#2025-11-01T12` holds 12:00–17:59 (they start at UTC 00, 06, 12, 18). */
+export const sixHourBucket = (time: string | Date): string => bucketOf(SIX_HOUR_LEVEL, time);
+
+/** Every bucket a call at this time counts in, finest first. */
+export const bucketsOf = (time: string | Date): string[] =>
+  BUCKET_LEVELS.map((level) => bucketOf(level, time));
+
+/** Start of a bucket (`M#…`, `M5#…`, `M15#…`, `H#…` or `H6#…`). */
 export function bucketStart(bucket: string): Date {
-  const body = bucket.slice(2);
-  return new Date(bucket.startsWith('M#') ? `${body}:00.000Z` : `${body}:00:00.000Z`);
+  const body = bucket.slice(bucket.indexOf('#') + 1);
+  return new Date(body.length > 13 ? `${body}:00.000Z` : `${body}:00:00.000Z`);
+}
+
+/** End (exclusive) of a bucket. */
+export function bucketEnd(bucket: string): Date {
+  const level = levelOf(bucket);
+  if (!level) throw new Error(`not a bucket key: ${bucket}`);
+  return new Date(bucketStart(bucket).getTime() + level.ms);
 }
 
 export const floorToMinute = (t: Date): Date => new Date(Math.floor(t.getTime() / MINUTE_MS) * MINUTE_MS);
@@ -70,13 +146,13 @@ export interface RetentionSettings {
 }
 
 /**
- * TTL (epoch seconds) of a counter bucket, from the bucket's own start so that every write of
- * the bucket sets the same value (idempotent): minute buckets live minuteRetentionHours, hour
- * buckets retentionDays.
+ * TTL (epoch seconds) of a bucket's items, from the bucket's own start so that every write of
+ * the bucket sets the same value (idempotent): minute, five- and fifteen-minute buckets live
+ * minuteRetentionHours, hour and six-hour buckets retentionDays.
  */
 export function bucketExpiresAt(bucket: string, retention: RetentionSettings): number {
   const start = bucketStart(bucket).getTime() / 1000;
-  const life = bucket.startsWith('M#')
+  const life = levelOf(bucket)?.short
     ? retention.minuteRetentionHours * 3600
     : retention.retentionDays * 86_400;
   return Math.floor(start + life);

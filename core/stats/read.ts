@@ -4,9 +4,11 @@ import {
   type AttributeValue,
 } from '@aws-sdk/client-dynamodb';
 import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { mergeHistogram } from './histogram';
+import { histogramIndexOf, type Histogram } from './histogram';
 import { CATALOG_PK, COUNTERS_BELOW, histogramKey, parseScope, scopeOfHistogramKey } from './keys';
 import { mapWithConcurrency } from './mapWithConcurrency';
+import { FINAL_STATUSES } from '../record';
+import { STATS_ATTRIBUTE } from './updates';
 import {
   emptyScopeStats,
   mergeScopeStats,
@@ -24,7 +26,26 @@ export interface ReadOptions extends WindowOptions {
    * scope comes back with counters and an empty histogram. Default: every scope's histogram.
    */
   readonly histogramsOf?: readonly string[];
+  /**
+   * With `histogramsOf`: `'figures'` reads only the counters the figures of every endpoint come
+   * from (calls, calls per status, duration sum: FIGURE_ATTRIBUTES), projected in the Query, so
+   * by-code counts, bytes, slow calls, max duration and last request time come back empty.
+   * Default `'all'`.
+   */
+  readonly counters?: 'all' | 'figures';
 }
+
+/** The counter attributes `counters: 'figures'` reads (and the key that names the scope). */
+export const FIGURE_ATTRIBUTES: readonly string[] = [
+  'sk',
+  STATS_ATTRIBUTE.total,
+  ...FINAL_STATUSES.map((status) => STATS_ATTRIBUTE.status(status)),
+  STATS_ATTRIBUTE.durationSumCentis,
+];
+const FIGURES_PROJECTION = {
+  ProjectionExpression: FIGURE_ATTRIBUTES.map((_, i) => `#p${i}`).join(', '),
+  ExpressionAttributeNames: Object.fromEntries(FIGURE_ATTRIBUTES.map((a, i) => [`#p${i}`, a])),
+};
 
 const DEFAULT_CONCURRENCY = 24;
 
@@ -70,22 +91,24 @@ function flatten(raw: RawItem): FlatItem {
 }
 
 /**
- * Every item of one bucket partition (all pages), optionally only the counter items
- * (`sk < '~'`), read with the low-level Query: histogram items are hundreds of numeric
- * attributes, and skipping the DocumentClient's generic unmarshalling makes reading them
- * markedly cheaper.
+ * The items of one bucket partition (all pages), or only its counter items (`sk < '~'`), read
+ * with the low-level Query: histogram items are hundreds of numeric attributes, and skipping
+ * the DocumentClient's generic unmarshalling makes reading them markedly cheaper. `projection`
+ * limits the attributes (of counter items: it would drop a histogram's bins).
  */
 async function queryBucket(
   ddb: DynamoDBDocumentClient,
   table: string,
   pk: string,
   countersOnly: boolean,
-): Promise<FlatItem[]> {
-  const items: FlatItem[] = [];
+  onItem: (item: RawItem) => void,
+  projection?: typeof FIGURES_PROJECTION,
+): Promise<void> {
   let start: RawItem | undefined;
   do {
     const command = new RawQueryCommand({
       TableName: table,
+      ...projection,
       KeyConditionExpression: countersOnly ? 'pk = :pk AND sk < :below' : 'pk = :pk',
       ExpressionAttributeValues: countersOnly
         ? { ':pk': { S: pk }, ':below': { S: COUNTERS_BELOW } }
@@ -93,10 +116,9 @@ async function queryBucket(
       ExclusiveStartKey: start,
     });
     const page = await sendRaw<{ Items?: RawItem[]; LastEvaluatedKey?: RawItem }>(ddb, command);
-    for (const raw of page.Items ?? []) items.push(flatten(raw));
+    for (const raw of page.Items ?? []) onItem(raw);
     start = page.LastEvaluatedKey;
   } while (start);
-  return items;
 }
 
 /** These items by key, with BatchGetItem (100 keys a call; unprocessed keys retried with backoff). */
@@ -105,12 +127,12 @@ async function getItems(
   table: string,
   keys: ReadonlyArray<{ pk: string; sk: string }>,
   concurrency: number,
-): Promise<FlatItem[]> {
+  onItem: (item: RawItem) => void,
+): Promise<void> {
   const batches: RawItem[][] = [];
   for (let i = 0; i < keys.length; i += 100) {
     batches.push(keys.slice(i, i + 100).map(({ pk, sk }) => ({ pk: { S: pk }, sk: { S: sk } })));
   }
-  const items: FlatItem[] = [];
   await mapWithConcurrency(batches, concurrency, async (batch) => {
     let pending: RawItem[] | undefined = batch;
     for (let attempt = 0; pending && pending.length > 0; attempt++) {
@@ -119,26 +141,40 @@ async function getItems(
         Responses?: Record<string, RawItem[]>;
         UnprocessedKeys?: Record<string, { Keys?: RawItem[] }>;
       } = await sendRaw(ddb, new BatchGetItemCommand({ RequestItems: { [table]: { Keys: pending } } }));
-      for (const raw of out.Responses?.[table] ?? []) items.push(flatten(raw));
+      for (const raw of out.Responses?.[table] ?? []) onItem(raw);
       pending = out.UnprocessedKeys?.[table]?.Keys;
     }
   });
-  return items;
 }
 
+/** Adds a histogram item's bucket counts (`h<i>`, `hz`) to a histogram, straight from the raw item. */
+function addHistogramItem(into: Histogram, raw: RawItem): void {
+  for (const attribute in raw) {
+    if (attribute.charCodeAt(0) !== 104 /* h */) continue;
+    const index = histogramIndexOf(attribute);
+    const count = raw[attribute]!.N;
+    if (index === undefined || count === undefined) continue;
+    into.set(index, (into.get(index) ?? 0) + Number(count));
+  }
+}
+
+const statsOf = (scopes: Map<string, ScopeStats>, scope: string): ScopeStats => {
+  let stats = scopes.get(scope);
+  if (!stats) scopes.set(scope, (stats = emptyScopeStats()));
+  return stats;
+};
+
 /**
- * Adds a counter item or a histogram item (`~H#<scope>`) of one bucket to its scope's stats.
- * Items of a bucket never overlap, so this assembles each scope exactly as stored.
+ * Adds a Stats item, a counter item (sk `<scope>`) or a histogram item (`~H#<scope>`), to its
+ * scope's stats. Every item adds (counts and histogram bins) or raises (maxima), so the items of
+ * any set of buckets that do not overlap add up to each scope's figures over their union.
  */
-function addItem(scopes: Map<string, ScopeStats>, item: FlatItem): void {
-  if (typeof item.sk !== 'string') return;
-  const histogramOf = scopeOfHistogramKey(item.sk);
-  const scope = histogramOf ?? item.sk;
-  const stats = scopeStatsFromItem(item);
-  const into = scopes.get(scope);
-  if (!into) scopes.set(scope, stats);
-  else if (histogramOf !== undefined) mergeHistogram(into.histogram, stats.histogram);
-  else mergeScopeStats(into, stats);
+function addItem(scopes: Map<string, ScopeStats>, raw: RawItem): void {
+  const sk = raw.sk?.S;
+  if (sk === undefined) return;
+  const histogramOf = scopeOfHistogramKey(sk);
+  if (histogramOf !== undefined) addHistogramItem(statsOf(scopes, histogramOf).histogram, raw);
+  else mergeScopeStats(statsOf(scopes, sk), scopeStatsFromItem(flatten(raw)));
 }
 
 /** One bucket's scopes (counters and histograms): scope key → stats. */
@@ -148,28 +184,20 @@ export async function readBucket(
   bucket: string,
 ): Promise<Map<string, ScopeStats>> {
   const scopes = new Map<string, ScopeStats>();
-  for (const item of await queryBucket(ddb, table, bucket, false)) addItem(scopes, item);
+  await queryBucket(ddb, table, bucket, false, (item) => addItem(scopes, item));
   return scopes;
 }
 
-const mergeInto = (merged: Map<string, ScopeStats>, scopes: Map<string, ScopeStats>): void => {
-  for (const [scope, stats] of scopes) {
-    let into = merged.get(scope);
-    if (!into) merged.set(scope, (into = emptyScopeStats()));
-    mergeScopeStats(into, stats);
-  }
-};
-
 /**
  * Every scope's stats over [from, to): one Query per bucket (each returns all scopes of it),
- * minute buckets at the partial ends and hour buckets between (see planWindow), run in
- * parallel. Scopes with no calls in the window are absent.
+ * the few buckets of every level that tile the window (see planWindow), run in parallel, each
+ * item added straight into its scope's figures. Scopes with no calls in the window are absent.
  *
  * With `histogramsOf`, only those scopes carry their latency histogram (the others' is
- * empty): each bucket's Query then reads the counter items alone (`sk < '~'`), and the
- * histogram items of the listed scopes come by BatchGetItem (100 keys a call) alongside. A
- * histogram holds up to hundreds of buckets once traffic fills it, counters a dozen numbers,
- * so this read costs about the same whatever the traffic.
+ * empty): each bucket's Query then reads the counter items alone (`sk < '~'`; with `counters:
+ * 'figures'` projected), and the histogram items of the listed scopes come by BatchGetItem
+ * (100 keys a call) alongside. A histogram holds up to hundreds of buckets once traffic
+ * fills it, counters a dozen numbers, so this read costs about the same whatever the traffic.
  */
 export async function readWindow(
   ddb: DynamoDBDocumentClient,
@@ -178,32 +206,25 @@ export async function readWindow(
   options: ReadOptions = {},
 ): Promise<Map<string, ScopeStats>> {
   const plan = planWindow(range, options);
-  const buckets = [...plan.hourBuckets, ...plan.minuteBuckets];
   const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
+  // Buckets never overlap, so every item adds straight into the window's figures.
   const merged = new Map<string, ScopeStats>();
+  const add = (item: RawItem) => addItem(merged, item);
   const only = options.histogramsOf;
+  const query = (countersOnly: boolean, projection?: typeof FIGURES_PROJECTION) =>
+    mapWithConcurrency(plan.buckets, concurrency, (bucket) =>
+      queryBucket(ddb, statsTable, bucket, countersOnly, add, projection),
+    );
   if (!only) {
-    await mapWithConcurrency(buckets, concurrency, async (bucket) => {
-      mergeInto(merged, await readBucket(ddb, statsTable, bucket));
-    });
+    await query(false);
     return merged;
   }
-  const keys = buckets.flatMap((pk) => only.map((scope) => ({ pk, sk: histogramKey(scope) })));
-  const [, histograms] = await Promise.all([
-    mapWithConcurrency(buckets, concurrency, async (bucket) => {
-      const scopes = new Map<string, ScopeStats>();
-      for (const item of await queryBucket(ddb, statsTable, bucket, true)) addItem(scopes, item);
-      mergeInto(merged, scopes);
-    }),
-    getItems(ddb, statsTable, keys, concurrency),
+  const figures = options.counters === 'figures';
+  const keys = plan.buckets.flatMap((pk) => only.map((scope) => ({ pk, sk: histogramKey(scope) })));
+  await Promise.all([
+    query(true, figures ? FIGURES_PROJECTION : undefined),
+    getItems(ddb, statsTable, keys, concurrency, add),
   ]);
-  for (const item of histograms) {
-    const scope = typeof item.sk === 'string' ? scopeOfHistogramKey(item.sk) : undefined;
-    if (scope === undefined) continue;
-    let into = merged.get(scope);
-    if (!into) merged.set(scope, (into = emptyScopeStats()));
-    mergeHistogram(into.histogram, scopeStatsFromItem(item).histogram);
-  }
   return merged;
 }
 

@@ -25,9 +25,9 @@ import { emptyScopeStats, readCatalog, scopeStatsFromItem, type ScopeStats } fro
 import { addToHistogram, type Histogram } from '../../core/stats/histogram';
 import {
   ALL_SCOPE,
-  hourBucket,
+  bucketsOf,
+  levelOf,
   methodScope,
-  minuteBucket,
   scopeOfHistogramKey,
   serviceScope,
 } from '../../core/stats/keys';
@@ -105,7 +105,7 @@ interface Truth {
 function groundTruth(calls: readonly RequestLogRecord[]): Map<string, Truth> {
   const truth = new Map<string, Truth>();
   for (const c of calls) {
-    for (const bucket of [minuteBucket(c.created_at), hourBucket(c.created_at)]) {
+    for (const bucket of bucketsOf(c.created_at)) {
       for (const scope of [
         ALL_SCOPE,
         serviceScope(c.service_name),
@@ -273,7 +273,7 @@ async function statsOf(db: TestDynamo, config: MonitorConfig): Promise<Map<strin
     );
     for (const item of page.Items ?? []) {
       const pk = String(item.pk);
-      if (!(pk.startsWith('M#') || pk.startsWith('H#'))) continue;
+      if (levelOf(pk) === undefined) continue;
       const sk = String(item.sk);
       const stats = scopeStatsFromItem(item);
       const scope = scopeOfHistogramKey(sk);

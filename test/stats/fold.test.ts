@@ -69,7 +69,7 @@ describe('status-transition rule (countedCall)', () => {
 });
 
 describe('foldRecords', () => {
-  it('adds each call to its minute and hour bucket, for all, its service and its method', () => {
+  it('adds each call to its bucket of every level, for all, its service and its method', () => {
     // Prepare
     const records = [
       insert(callRecord({ duration_ms: 10.25, request_size: 5, response_size: 7 })),
@@ -82,18 +82,34 @@ describe('foldRecords', () => {
     // Act
     const deltas = foldRecords(records, { slowThresholdMs: 1000 });
     // Assess
-    assert.deepEqual([...deltas.keys()].sort(), [
-      'H#2025-11-01T14|ALL',
-      'H#2025-11-01T14|M#UserService#GetUser',
-      'H#2025-11-01T14|M#UserService#ListUsers',
-      'H#2025-11-01T14|S#UserService',
-      'M#2025-11-01T14:05|ALL',
-      'M#2025-11-01T14:05|M#UserService#GetUser',
-      'M#2025-11-01T14:05|S#UserService',
-      'M#2025-11-01T14:59|ALL',
-      'M#2025-11-01T14:59|M#UserService#ListUsers',
-      'M#2025-11-01T14:59|S#UserService',
+    const scopesOf = (bucket: string) =>
+      [...deltas.keys()]
+        .filter((k) => k.startsWith(`${bucket}|`))
+        .map((k) => k.slice(bucket.length + 1))
+        .sort();
+    const everyScope = ['ALL', 'M#UserService#GetUser', 'M#UserService#ListUsers', 'S#UserService'];
+    assert.deepEqual([...new Set([...deltas.keys()].map((k) => k.split('|')[0]))].sort(), [
+      'H#2025-11-01T14',
+      'H6#2025-11-01T12',
+      'M#2025-11-01T14:05',
+      'M#2025-11-01T14:59',
+      'M15#2025-11-01T14:00',
+      'M15#2025-11-01T14:45',
+      'M5#2025-11-01T14:05',
+      'M5#2025-11-01T14:55',
     ]);
+    for (const bucket of ['H#2025-11-01T14', 'H6#2025-11-01T12'])
+      assert.deepEqual(scopesOf(bucket), everyScope);
+    for (const bucket of ['M#2025-11-01T14:05', 'M5#2025-11-01T14:05', 'M15#2025-11-01T14:00']) {
+      assert.deepEqual(scopesOf(bucket), ['ALL', 'M#UserService#GetUser', 'S#UserService']);
+    }
+    for (const bucket of ['M#2025-11-01T14:59', 'M5#2025-11-01T14:55', 'M15#2025-11-01T14:45']) {
+      assert.deepEqual(scopesOf(bucket), ['ALL', 'M#UserService#ListUsers', 'S#UserService']);
+    }
+    assert.deepEqual(deltas.get('H6#2025-11-01T12|ALL'), {
+      ...deltas.get('H#2025-11-01T14|ALL')!,
+      pk: 'H6#2025-11-01T12',
+    });
     const hour = deltas.get('H#2025-11-01T14|ALL')!;
     assert.equal(hour.total, 3);
     assert.deepEqual(hour.byStatus, { success: 2, timeout: 1 });

@@ -14,6 +14,7 @@ import {
   applyDeltas,
   foldCalls,
   methodScope,
+  planWindow,
   readCatalog,
   readHours,
   readWindow,
@@ -54,9 +55,9 @@ function calls(): CountedCall[] {
 }
 
 /** What a scope must read as over [FROM, TO), computed from the calls directly. */
-function truthOf(all: readonly CountedCall[], keep: (c: CountedCall) => boolean) {
+function truthOf(all: readonly CountedCall[], keep: (c: CountedCall) => boolean, from = FROM, to = TO) {
   const inWindow = all.filter(
-    (c) => keep(c) && c.createdAt >= FROM.toISOString() && c.createdAt < TO.toISOString(),
+    (c) => keep(c) && c.createdAt >= from.toISOString() && c.createdAt < to.toISOString(),
   );
   const byStatus = { success: 0, error: 0, cancelled: 0, timeout: 0 };
   const histogram = new Map<number, number>();
@@ -156,6 +157,48 @@ describe('Stats reads (counters and histograms in separate items)', () => {
     }
   });
 
+  it('a window at odd minutes, tiled by buckets of every level, reads exactly', async () => {
+    const from = new Date(FROM.getTime() - 13 * 60_000);
+    const to = new Date(TO.getTime() + 8 * 60_000);
+    const plan = planWindow({ from, to }, { now: NOW });
+    assert.deepEqual([...new Set(plan.buckets.map((b) => b.slice(0, b.indexOf('#') + 1)))].sort(), [
+      'H#',
+      'M#',
+      'M15#',
+      'M5#',
+    ]);
+    const stats = await readWindow(db.ddb, config.statsTable, { from, to }, { now: NOW });
+    for (const [scope, keep] of scopes) {
+      assert.deepEqual(figures(stats.get(scope)!), truthOf(input, keep, from, to), scope);
+    }
+  });
+
+  it("with counters: 'figures', reads only the figures' counters, projected", async () => {
+    const full = await readWindow(db.ddb, config.statsTable, { from: FROM, to: TO }, { now: NOW });
+    const { client, sent } = recording(db.ddb);
+    const cheap = await readWindow(
+      client,
+      config.statsTable,
+      { from: FROM, to: TO },
+      { now: NOW, histogramsOf: [ALL_SCOPE], counters: 'figures' },
+    );
+    for (const q of sent.filter((s) => s.name === 'QueryCommand')) assert.ok(q.input.ProjectionExpression);
+    assert.deepEqual([...cheap.keys()].sort(), [...full.keys()].sort());
+    for (const [scope, stats] of cheap) {
+      const want = full.get(scope)!;
+      assert.deepEqual(
+        { total: stats.total, byStatus: stats.byStatus, durationSumMs: stats.durationSumMs },
+        { total: want.total, byStatus: want.byStatus, durationSumMs: want.durationSumMs },
+        scope,
+      );
+      assert.deepEqual(
+        [stats.byCode, stats.bytesIn, stats.bytesOut, stats.slow, stats.durationMaxMs, stats.lastRequestAt],
+        [{}, 0, 0, 0, 0, null],
+      );
+      assert.deepEqual(sorted(stats.histogram), scope === ALL_SCOPE ? sorted(want.histogram) : new Map());
+    }
+  });
+
   it('with histogramsOf, reads counters only plus the listed histograms, in a fixed number of requests', async () => {
     const full = await readWindow(db.ddb, config.statsTable, { from: FROM, to: TO }, { now: NOW });
     const { client, sent } = recording(db.ddb);
@@ -165,9 +208,15 @@ describe('Stats reads (counters and histograms in separate items)', () => {
       { from: FROM, to: TO },
       { now: NOW, histogramsOf: [ALL_SCOPE] },
     );
-    // 30 + 30 minute buckets and one hour bucket: a counters-only Query each, one BatchGetItem.
+    // 2 + 2 quarter-hour buckets and one hour bucket: a counters-only Query each, one BatchGetItem.
     const queries = sent.filter((s) => s.name === 'QueryCommand');
-    assert.equal(queries.length, 61);
+    assert.equal(queries.length, 5);
+    assert.deepEqual(
+      queries
+        .map((q) => (q.input.ExpressionAttributeValues as Record<string, { S: string }>)[':pk']!.S)
+        .sort(),
+      planWindow({ from: FROM, to: TO }, { now: NOW }).buckets.sort(),
+    );
     for (const q of queries) assert.equal(q.input.KeyConditionExpression, 'pk = :pk AND sk < :below');
     assert.deepEqual(
       sent.map((s) => s.name).filter((n) => n !== 'QueryCommand'),
