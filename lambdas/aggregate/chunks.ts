@@ -69,14 +69,31 @@ function termsAfter(
 /** Actions a delta costs in a transaction: its counter update and its histogram update. */
 export const ACTIONS_PER_DELTA = 2;
 
+/** Orders calls by method (service, then method), stream order within a method. */
+const byMethod = (a: SequencedCall, b: SequencedCall): number =>
+  a.call.service < b.call.service
+    ? -1
+    : a.call.service > b.call.service
+      ? 1
+      : a.call.method < b.call.method
+        ? -1
+        : a.call.method > b.call.method
+          ? 1
+          : 0;
+
 /**
- * Splits calls (in order) into chunks that each fit one transaction. Greedy: a call joins the
- * current chunk unless that would pass 100 actions or MAX_ADD_TERMS terms on one update.
+ * Splits calls into chunks that each fit one transaction. The calls are taken method by method
+ * (stream order within a method; Array sort is stable), so a chunk touches few scopes: each
+ * call counts in 3 scopes × every bucket level, and a chunk of interleaved methods would
+ * update every scope of the batch in every transaction. Greedy: a call joins the current
+ * chunk unless that would pass 100 actions or MAX_ADD_TERMS terms on one update. Counting is
+ * order-free, so applying a batch's calls in this order counts the same; the handler reports a
+ * failed chunk by the earliest unapplied call in stream order.
  */
 export function chunkCalls(calls: readonly SequencedCall[], options: FoldOptions): Chunk[] {
   const chunks: Chunk[] = [];
   let current: Chunk = { calls: [], deltas: new Map() };
-  for (const sequenced of calls) {
+  for (const sequenced of [...calls].sort(byMethod)) {
     const keys = statsKeysOf(sequenced.call).map(({ pk, sk }) => ({ pk, sk, id: deltaId(pk, sk) }));
     const fits = (): boolean => {
       const newDeltas = keys.filter((k) => !current.deltas.has(k.id)).length;

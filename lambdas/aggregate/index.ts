@@ -2,11 +2,12 @@
  * The aggregate Lambda: DynamoDB Streams (RequestLog) → exact counters in the Stats table.
  *
  * Exactly-once (docs/aggregation.md): calls are counted by the status-transition rule
- * (core/stats/fold.ts), split into chunks that fit one TransactWriteItems each, and every chunk
- * commits its counter deltas together with one conditional marker per call, so a redelivered,
- * bisected or repeated batch finds its markers and counts nothing twice. A chunk that cannot be
- * applied stops the batch and is reported as a partial batch failure from its first record:
- * Lambda retries from there, and what was already applied is skipped by its markers.
+ * (core/stats/fold.ts), split into chunks that fit one TransactWriteItems each (method by
+ * method, see chunkCalls), and every chunk commits its counter deltas together with one
+ * conditional marker per call, so a redelivered, bisected or repeated batch finds its markers
+ * and counts nothing twice. A chunk that cannot be applied stops the batch and is reported as a
+ * partial batch failure from the earliest record (in stream order) not applied yet: Lambda
+ * retries from there, and what was already applied is skipped by its markers.
  */
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import type { MonitorDeps } from '../../core/deps';
@@ -34,8 +35,9 @@ export function createAggregateHandler(deps: MonitorDeps, handlerOptions: Aggreg
 
   return async function aggregateStream(event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> {
     if (knownExtrema.size > KNOWN_EXTREMA_LIMIT) knownExtrema.clear();
-    const chunks = chunkCalls(callsOf(event.Records ?? []), config);
-    for (const chunk of chunks) {
+    const calls = callsOf(event.Records ?? []);
+    const chunks = chunkCalls(calls, config);
+    for (const [k, chunk] of chunks.entries()) {
       try {
         const fresh = [...chunk.deltas.values()].map((d) => d.sk).filter((sk) => !catalogued.has(sk));
         if (fresh.length > 0) {
@@ -49,7 +51,10 @@ export function createAggregateHandler(deps: MonitorDeps, handlerOptions: Aggreg
           markerExpiresAt: Math.floor(deps.now().getTime() / 1000) + MARKER_LIFETIME_SECONDS,
         });
       } catch (error) {
-        const first = chunk.calls[0]!.sequenceNumber;
+        // Chunks go method by method: retry from the earliest call not applied yet, in stream
+        // order (everything before it is applied; what is applied after it is skipped by markers).
+        const unapplied = new Set(chunks.slice(k).flatMap((c) => c.calls));
+        const first = calls.find((c) => unapplied.has(c))!.sequenceNumber;
         console.error(
           JSON.stringify({
             msg: 'aggregate: chunk not applied; batch retried from its first record',
