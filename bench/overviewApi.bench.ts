@@ -5,23 +5,16 @@
  * (goal: ratio ≤ 1.5). Stats come from bench/seedStats.ts; both RequestLog tables hold the same
  * 200 recent calls, since the overview lists only the newest 10 errors either way.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
-import { DEFAULTS, type MonitorConfig } from '../core/config';
-import { documentClient } from '../core/deps';
 import { toRequestLogItem } from '../core/requestLogItem';
 import type { RequestLogRecord } from '../core/record';
 import { createHandler } from '../lambdas/api/overview';
-import { startDynamoDbLocal } from '../local/dynamoDbLocal';
-import { ensureTables } from '../local/tables';
-import { seedStats } from './seedStats';
+import { interleavedRounds, median, seedPair, withDynamoDbLocal } from './seedStats';
 
 const ROUNDS = Number(process.env.OVERVIEW_BENCH_ROUNDS ?? 15);
 const WARMUP = 3;
 const PATH = '/cfg/grpc/monitor/overview/';
-
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /** 200 calls over the last hour, one in five an error (the recent_errors the overview lists). */
 function recentCalls(now: Date): RequestLogRecord[] {
@@ -80,62 +73,33 @@ function apiEvent() {
   };
 }
 
-export default async function overviewApiBench(): Promise<string> {
-  const dynamo = await startDynamoDbLocal();
-  try {
-    const client = new DynamoDBClient(dynamo.clientConfig);
-    const ddb = documentClient(client);
-    // Mid-hour: the 24 h window has minute buckets at both ends and 23 hour buckets between.
-    const now = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000 - 30 * 60_000);
-    const configFor = (name: string): MonitorConfig => ({
-      ...DEFAULTS,
-      requestLogTable: `bench-overview-requests-${name}`,
-      statsTable: `bench-overview-stats-${name}`,
-    });
-    const small = configFor('1k');
-    const large = configFor('1m');
-    const seeded: string[] = [];
-    for (const [config, requests] of [
-      [small, 1_000],
-      [large, 1_000_000],
-    ] as const) {
-      await ensureTables(client, config);
-      const items = recentCalls(now).map((c) => toRequestLogItem(c, config));
+export default function overviewApiBench(): Promise<string> {
+  return withDynamoDbLocal(async (client, ddb) => {
+    // Mid-hour: the 24 h window has partial hours at both ends.
+    const { small, large, now, seeded } = await seedPair(client, ddb, 'overview', async (config, at) => {
+      const items = recentCalls(at).map((c) => toRequestLogItem(c, config));
       for (let i = 0; i < items.length; i += 25) {
         const batch = items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } }));
         await ddb.send(new BatchWriteCommand({ RequestItems: { [config.requestLogTable]: batch } }));
       }
-      const t = performance.now();
-      const result = await seedStats(ddb, config, { requests, hours: 24, now });
-      seeded.push(
-        `${requests.toLocaleString('en')} requests → ${result.items.toLocaleString('en')} Stats items in ${((performance.now() - t) / 1000).toFixed(1)} s`,
-      );
-    }
+    });
     const handlers = {
       small: createHandler({ ddb, config: small, now: () => now }),
       large: createHandler({ ddb, config: large, now: () => now }),
     };
     const context = {} as Context;
-    const call = async (which: 'small' | 'large') => {
-      const t = performance.now();
-      const response = await handlers[which](apiEvent(), context);
-      const ms = performance.now() - t;
+    const { overview: times } = await interleavedRounds(ROUNDS, WARMUP, ['overview'], (_, which) =>
+      handlers[which](apiEvent(), context),
+    );
+    const [a, b] = [times.last.small, times.last.large].map((response) => {
       if (response.statusCode !== 200)
         throw new Error(`overview answered ${response.statusCode}: ${response.body}`);
-      return { ms, body: JSON.parse(response.body!) as { total_requests: number; p95_duration_ms: number } };
-    };
-    const times = { small: [] as number[], large: [] as number[] };
-    let check = '';
-    for (let round = 0; round < WARMUP + ROUNDS; round++) {
-      // Interleaved, so drift in the machine's load hits both alike.
-      const a = await call('small');
-      const b = await call('large');
-      if (round >= WARMUP) {
-        times.small.push(a.ms);
-        times.large.push(b.ms);
-      }
-      check = `total_requests ${a.body.total_requests} vs ${b.body.total_requests}, p95 ${a.body.p95_duration_ms} vs ${b.body.p95_duration_ms} ms`;
-    }
+      return JSON.parse(response.body!) as { total_requests: number; p95_duration_ms: number };
+    }) as [
+      { total_requests: number; p95_duration_ms: number },
+      { total_requests: number; p95_duration_ms: number },
+    ];
+    const check = `total_requests ${a.total_requests} vs ${b.total_requests}, p95 ${a.p95_duration_ms} vs ${b.p95_duration_ms} ms`;
     const ratio = median(times.large) / median(times.small);
     return [
       `GET /overview/?hours=24 through the real handler (two Stats windows: 24 h and the last minute; the newest 10 errors from the by_status GSI), median of ${ROUNDS} interleaved rounds after ${WARMUP} warm-up rounds.`,
@@ -147,9 +111,7 @@ export default async function overviewApiBench(): Promise<string> {
       '',
       `**Ratio 1M / 1k: ${ratio.toFixed(2)}** (goal ≤ 1.5).`,
       '',
-      `Seeding: ${seeded.join('; ')}. Sanity: ${check}.`,
+      `Seeding: ${seeded}. Sanity: ${check}.`,
     ].join('\n');
-  } finally {
-    await dynamo.stop();
-  }
+  });
 }

@@ -3,17 +3,22 @@
  * `hours` before `now`: synthetic calls (5 services × 4 methods, log-normal durations, a few
  * errors and timeouts) folded by the aggregator's own fold, then written as whole items with
  * BatchWriteItem (the table's counter and histogram items must not exist yet: seeding writes, it
- * does not add). 1,000,000 requests fold in a couple of seconds and write about 76,000 items
- * (a counter item and a histogram item per bucket and scope).
- * Used by bench/statsRead.bench.ts and the API's overview bench.
+ * does not add). 1,000,000 requests fold in a few seconds and write a counter item and a
+ * histogram item per bucket (of every level) and scope.
+ * Also the setup both read benches share (bench/statsRead.bench.ts, bench/overviewApi.bench.ts):
+ * a DynamoDB Local, the 1k / 1M pair of seeded tables, interleaved timed rounds.
  */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { MonitorConfig } from '../core/config';
+import { DEFAULTS, type MonitorConfig } from '../core/config';
+import { documentClient } from '../core/deps';
 import type { FinalStatus } from '../core/record';
 import { writeCatalog } from '../core/stats/apply';
 import { foldCalls, type CountedCall } from '../core/stats/fold';
 import { mapWithConcurrency } from '../core/stats/mapWithConcurrency';
 import { deltaItems } from '../core/stats/updates';
+import { startDynamoDbLocal } from '../local/dynamoDbLocal';
+import { ensureTables } from '../local/tables';
 
 export interface SeedOptions {
   readonly requests: number;
@@ -106,4 +111,109 @@ export async function seedStats(
   });
   await writeCatalog(ddb, config.statsTable, new Set([...deltas.values()].map((d) => d.sk)));
   return { requests: options.requests, items: items.length, services: [...SERVICES].sort() };
+}
+
+/** Median of some timings. */
+export const median = (xs: readonly number[]): number =>
+  [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/**
+ * The two tables the read benches compare: the same services and methods after 1,000 and after
+ * 1,000,000 aggregated requests over the 24 h before `now`.
+ */
+export interface SeededPair {
+  readonly small: MonitorConfig;
+  readonly large: MonitorConfig;
+  /** Mid-hour (so a 24 h window has partial hours at both ends). */
+  readonly now: Date;
+  /** "1,000 requests → 7,026 Stats items in 4.7 s; …", for the report. */
+  readonly seeded: string;
+}
+
+export const SMALL_REQUESTS = 1_000;
+export const LARGE_REQUESTS = 1_000_000;
+
+/**
+ * Creates the tables `bench-<prefix>-{requests,stats}-{1k,1m}` and seeds their Stats
+ * (seedStats); `prepare` may add to each table pair first (e.g. RequestLog items).
+ */
+export async function seedPair(
+  client: DynamoDBClient,
+  ddb: DynamoDBDocumentClient,
+  prefix: string,
+  prepare?: (config: MonitorConfig, now: Date) => Promise<void>,
+): Promise<SeededPair> {
+  const now = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000 - 30 * 60_000);
+  const configFor = (name: string): MonitorConfig => ({
+    ...DEFAULTS,
+    requestLogTable: `bench-${prefix}-requests-${name}`,
+    statsTable: `bench-${prefix}-stats-${name}`,
+  });
+  const small = configFor('1k');
+  const large = configFor('1m');
+  const seeded: string[] = [];
+  for (const [config, requests] of [
+    [small, SMALL_REQUESTS],
+    [large, LARGE_REQUESTS],
+  ] as const) {
+    await ensureTables(client, config);
+    await prepare?.(config, now);
+    const t = performance.now();
+    const result = await seedStats(ddb, config, { requests, hours: 24, now });
+    seeded.push(
+      `${requests.toLocaleString('en')} requests → ${result.items.toLocaleString('en')} Stats items in ${((performance.now() - t) / 1000).toFixed(1)} s`,
+    );
+  }
+  return { small, large, now, seeded: seeded.join('; ') };
+}
+
+export interface Timings<T> {
+  readonly small: number[];
+  readonly large: number[];
+  /** The results of the last round. */
+  readonly last: { small: T; large: T };
+}
+
+/**
+ * Times each kind of read on the small and the large table, interleaved (each round reads every
+ * kind from the small table, then from the large one, so drift in the machine's load hits both
+ * alike), `rounds` times after `warmup` untimed rounds.
+ */
+export async function interleavedRounds<K extends string, T>(
+  rounds: number,
+  warmup: number,
+  kinds: readonly K[],
+  measure: (kind: K, which: 'small' | 'large') => Promise<T>,
+): Promise<Record<K, Timings<T>>> {
+  const out = Object.fromEntries(
+    kinds.map((k) => [
+      k,
+      { small: [] as number[], large: [] as number[], last: {} as { small: T; large: T } },
+    ]),
+  ) as Record<K, { small: number[]; large: number[]; last: { small: T; large: T } }>;
+  for (let round = 0; round < warmup + rounds; round++) {
+    for (const kind of kinds) {
+      for (const which of ['small', 'large'] as const) {
+        const t = performance.now();
+        const result = await measure(kind, which);
+        const ms = performance.now() - t;
+        if (round >= warmup) out[kind][which].push(ms);
+        out[kind].last[which] = result;
+      }
+    }
+  }
+  return out;
+}
+
+/** Runs `body` against a fresh DynamoDB Local, stopped afterwards. */
+export async function withDynamoDbLocal<T>(
+  body: (client: DynamoDBClient, ddb: DynamoDBDocumentClient) => Promise<T>,
+): Promise<T> {
+  const dynamo = await startDynamoDbLocal();
+  try {
+    const client = new DynamoDBClient(dynamo.clientConfig);
+    return await body(client, documentClient(client));
+  } finally {
+    await dynamo.stop();
+  }
 }

@@ -4,96 +4,119 @@
  * ≤ 1.5). Both tables hold the same 5 services × 4 methods, so what differs is only how much
  * traffic the counters and histograms summarize. Two reads, each timed the same way on both
  * tables:
- * - the overview's read: every scope's counters plus the ALL histogram
- *   (readWindow with `histogramsOf: [ALL]`, what GET /overview/ uses) — the goal applies here;
+ * - the overview's read: every scope's counters plus the ALL histogram (readWindow with
+ *   `histogramsOf: [ALL]`) — the goal applies here; GET /overview/ reads the same with the
+ *   counters projected to what its figures need (`counters: 'figures'`), reported too;
  * - the full read: every scope with its histogram (readWindow; services/methods pages, alerts),
  *   whose cost grows with the histograms until they saturate, reported for comparison.
+ * What each read returns (items, histogram bins, bytes) is counted in one extra untimed read.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { startDynamoDbLocal } from '../local/dynamoDbLocal';
-import { ensureTables } from '../local/tables';
-import { DEFAULTS, type MonitorConfig } from '../core/config';
-import { documentClient } from '../core/deps';
-import { ALL_SCOPE, quantile, readWindow } from '../core/stats';
-import { seedStats } from './seedStats';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { MonitorConfig } from '../core/config';
+import { ALL_SCOPE, BUCKET_LEVELS, planWindow, quantile, readWindow } from '../core/stats';
+import { interleavedRounds, median, seedPair, withDynamoDbLocal } from './seedStats';
 
 const ROUNDS = Number(process.env.STATS_READ_ROUNDS ?? 15);
 const WARMUP = 3;
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-};
+type RawItem = Record<string, { N?: string; S?: string }>;
 
-export default async function statsReadBench(): Promise<string> {
-  const dynamo = await startDynamoDbLocal();
-  try {
-    const client = new DynamoDBClient(dynamo.clientConfig);
-    const ddb = documentClient(client);
-    // Mid-hour, so the window has 30 + 31 minute buckets at its ends and 23 hour buckets between.
-    const now = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000 - 30 * 60_000);
-    const configFor = (name: string): MonitorConfig => ({
-      ...DEFAULTS,
-      requestLogTable: `bench-requests-${name}`,
-      statsTable: `bench-stats-${name}`,
-    });
-    const small = configFor('1k');
-    const large = configFor('1m');
-    const seeded: string[] = [];
-    for (const [config, requests] of [
-      [small, 1_000],
-      [large, 1_000_000],
-    ] as const) {
-      await ensureTables(client, config);
-      const t = performance.now();
-      const result = await seedStats(ddb, config, { requests, hours: 24, now });
-      seeded.push(
-        `${requests.toLocaleString('en')} requests → ${result.items.toLocaleString('en')} Stats items in ${((performance.now() - t) / 1000).toFixed(1)} s`,
-      );
+/** A client that counts the items, histogram items and bytes the reads get back. */
+function counting(ddb: DynamoDBDocumentClient) {
+  const seen = { requests: 0, counterItems: 0, histogramItems: 0, bins: 0, bytes: 0 };
+  const tally = (items: RawItem[] | undefined) => {
+    for (const item of items ?? []) {
+      seen.bytes += JSON.stringify(item).length;
+      if (item.sk?.S?.startsWith('~H#')) {
+        seen.histogramItems += 1;
+        seen.bins += Object.keys(item).filter((a) => /^h(z|-?\d+)$/.test(a)).length;
+      } else seen.counterItems += 1;
     }
+  };
+  const client = {
+    send: async (command: unknown) => {
+      seen.requests += 1;
+      const out = (await (ddb.send as (c: unknown) => Promise<unknown>)(command)) as {
+        Items?: RawItem[];
+        Responses?: Record<string, RawItem[]>;
+      };
+      tally(out.Items);
+      for (const items of Object.values(out.Responses ?? {})) tally(items);
+      return out;
+    },
+  } as unknown as DynamoDBDocumentClient;
+  return { client, seen };
+}
+
+export default function statsReadBench(): Promise<string> {
+  return withDynamoDbLocal(async (client, ddb) => {
+    // Mid-hour, so the window has partial hours at both ends.
+    const { small, large, now, seeded } = await seedPair(client, ddb, 'read');
     const range = { from: new Date(now.getTime() - 24 * 3_600_000), to: now };
-    const read = async (config: MonitorConfig, histogramsOf?: string[]) => {
-      const t = performance.now();
-      const scopes = await readWindow(ddb, config.statsTable, range, { now, histogramsOf });
-      return { ms: performance.now() - t, scopes };
-    };
-    const kinds = {
-      overview: { small: [] as number[], large: [] as number[], only: [ALL_SCOPE] },
-      full: { small: [] as number[], large: [] as number[], only: undefined },
-    };
-    let check = '';
-    for (let round = 0; round < WARMUP + ROUNDS; round++) {
-      for (const kind of Object.values(kinds)) {
-        // Interleaved, so drift in the machine's load hits both alike.
-        const a = await read(small, kind.only);
-        const b = await read(large, kind.only);
-        if (round >= WARMUP) {
-          kind.small.push(a.ms);
-          kind.large.push(b.ms);
-        }
-        const all = b.scopes.get(ALL_SCOPE);
-        check = `1M table, ALL scope: total ${all?.total}, p95 ${quantile(all!.histogram, 0.95)?.toFixed(2)} ms, ${b.scopes.size} scopes; 1k table: total ${a.scopes.get(ALL_SCOPE)?.total}`;
+    const plan = planWindow(range, { now });
+    const levels = BUCKET_LEVELS.map((l) => l.prefix)
+      .map((p) => `${plan.buckets.filter((b) => b.startsWith(p)).length} ${p}`)
+      .join(' + ');
+    const read = (
+      config: MonitorConfig,
+      histogramsOf?: string[],
+      via = ddb,
+      counters: 'all' | 'figures' = 'all',
+    ) => readWindow(via, config.statsTable, range, { now, histogramsOf, counters });
+    const histogramsOf = { overview: [ALL_SCOPE], figures: [ALL_SCOPE], full: undefined };
+    const counters = { overview: 'all', figures: 'figures', full: 'all' } as const;
+    const kinds = ['overview', 'figures', 'full'] as const;
+    const timed = await interleavedRounds(ROUNDS, WARMUP, kinds, (kind, which) =>
+      read(which === 'small' ? small : large, histogramsOf[kind], ddb, counters[kind]),
+    );
+    const countedReads = async (kind: (typeof kinds)[number]) => {
+      const counted: Array<ReturnType<typeof counting>['seen']> = [];
+      for (const config of [small, large]) {
+        const { client: counter, seen } = counting(ddb);
+        await read(config, histogramsOf[kind], counter, counters[kind]);
+        counted.push(seen);
       }
-    }
-    const row = (name: string, k: { small: number[]; large: number[] }) =>
-      `| ${name} | ${median(k.small).toFixed(1)} | ${median(k.large).toFixed(1)} | ${(median(k.large) / median(k.small)).toFixed(2)} |`;
-    const ratio = median(kinds.overview.large) / median(kinds.overview.small);
+      return { ...timed[kind], counted };
+    };
+    const overview = await countedReads('overview');
+    const figures = await countedReads('figures');
+    const full = await countedReads('full');
+    const all = overview.last.large.get(ALL_SCOPE);
+    const check = `1M table, ALL scope: total ${all?.total}, p95 ${quantile(all!.histogram, 0.95)?.toFixed(2)} ms, ${overview.last.large.size} scopes; 1k table: total ${overview.last.small.get(ALL_SCOPE)?.total}`;
+    const row = (label: string, k: typeof overview) =>
+      `| ${label} | ${median(k.small).toFixed(1)} | ${median(k.large).toFixed(1)} | ${(median(k.large) / median(k.small)).toFixed(2)} |`;
+    const reads = (label: string, k: typeof overview) => {
+      const cell = (s: (typeof k.counted)[number]) =>
+        `${s.requests} requests, ${s.counterItems} counter + ${s.histogramItems} histogram items (${s.bins.toLocaleString('en')} bins), ${Math.round(s.bytes / 1024)} KB`;
+      return `| ${label} | ${cell(k.counted[0]!)} | ${cell(k.counted[1]!)} |`;
+    };
+    const ratio = median(overview.large) / median(overview.small);
     return [
-      `readWindow over the last 24 h (23 hour + 61 minute buckets), median of ${ROUNDS} interleaved rounds after ${WARMUP} warm-up rounds.`,
+      `readWindow over the last 24 h (${plan.buckets.length} buckets: ${levels}), median of ${ROUNDS} interleaved rounds after ${WARMUP} warm-up rounds.`,
       '',
       '| read | 1,000 requests (ms) | 1,000,000 requests (ms) | ratio |',
       '|---|---|---|---|',
       row(
-        'overview: every scope\'s counters (84 Queries, `sk < "~"`) + ALL histograms (1 BatchGetItem)',
-        kinds.overview,
+        `overview: every scope's counters (${plan.buckets.length} Queries, \`sk < "~"\`) + ALL histograms (1 BatchGetItem)`,
+        overview,
       ),
-      row('full: every scope with its histogram (84 Queries)', kinds.full),
+      row(
+        `overview as \`GET /overview/\` reads it: the same, counters projected to the figures (\`counters: 'figures'\`)`,
+        figures,
+      ),
+      row(`full: every scope with its histogram (${plan.buckets.length} Queries)`, full),
       '',
       `**Ratio 1M / 1k of the overview read: ${ratio.toFixed(2)}** (goal ≤ 1.5). The full read grows with the histograms (bounded once they saturate).`,
       '',
-      `Seeding: ${seeded.join('; ')}. Sanity: ${check}.`,
+      'What one read gets back (items as returned; bytes of their JSON):',
+      '',
+      '| read | 1,000 requests | 1,000,000 requests |',
+      '|---|---|---|',
+      reads('overview', overview),
+      reads('overview, projected', figures),
+      reads('full', full),
+      '',
+      `Seeding: ${seeded}. Sanity: ${check}.`,
     ].join('\n');
-  } finally {
-    await dynamo.stop();
-  }
+  });
 }
