@@ -1,5 +1,6 @@
-import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteItemCommand, DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { toAttributeMap } from './attributeValues';
 import type { BatchSender, QueuedItem } from './writer';
 
 /** The monitor's DynamoDB access: BatchWriteItem for records, PutItem for heartbeats. */
@@ -33,14 +34,17 @@ export function monitorTable(
   });
   return {
     async sendBatch(items: readonly QueuedItem[]): Promise<readonly QueuedItem[]> {
-      const result = await ddb.send(
-        new BatchWriteCommand({
-          RequestItems: { [tableName]: items.map(({ item }) => ({ PutRequest: { Item: item } })) },
+      // The low-level command with items marshalled by toAttributeMap: the writer's hot path.
+      const result = await client.send(
+        new BatchWriteItemCommand({
+          RequestItems: {
+            [tableName]: items.map(({ item }) => ({ PutRequest: { Item: toAttributeMap(item) } })),
+          },
         }),
       );
       const left = result.UnprocessedItems?.[tableName];
       if (!left || left.length === 0) return [];
-      const keys = new Set(left.map((request) => String(request.PutRequest?.Item?.request_id)));
+      const keys = new Set(left.map((request) => request.PutRequest?.Item?.request_id?.S));
       return items.filter((queued) => keys.has(queued.key));
     },
     async put(item) {

@@ -22,6 +22,8 @@ const QUEUE_ITEMS = 100;
 const SLOTS = 2;
 /** Waiting + in flight + handed off to the writer thread but not yet taken in. */
 const QUEUE_BOUND = QUEUE_ITEMS + SLOTS * 25 + handoffLimit(QUEUE_ITEMS);
+/** Far more than the queue holds, so most must be dropped. */
+const LONG_OUTAGE_CALLS = 2 * QUEUE_BOUND;
 
 describe('DynamoDB outage', () => {
   let dataDir: string;
@@ -133,9 +135,9 @@ describe('DynamoDB outage', () => {
     dynamo = undefined;
     const heapBefore = process.memoryUsage().heapUsed;
 
-    const during = await calls('long', 400);
+    const during = await calls('long', LONG_OUTAGE_CALLS);
     const mid = monitor.stats();
-    assert.ok(mid.dropped - start.dropped >= 400 - QUEUE_ITEMS - SLOTS * 25, JSON.stringify(mid));
+    assert.ok(mid.dropped - start.dropped >= LONG_OUTAGE_CALLS - QUEUE_BOUND, JSON.stringify(mid));
     assert.equal(mid.enqueued, mid.written + mid.dropped + mid.queued);
     assert.ok(process.memoryUsage().heapUsed - heapBefore < 50 * 1024 * 1024, 'heap grew by more than 50 MB');
 
@@ -147,7 +149,7 @@ describe('DynamoDB outage', () => {
     const ids = await storedIds();
     const storedDuring = during.filter((id) => ids.has(id));
     // Exactly the calls not dropped were written, and the newest survived (drop-oldest).
-    assert.equal(storedDuring.length, 400 - (end.dropped - start.dropped));
+    assert.equal(storedDuring.length, LONG_OUTAGE_CALLS - (end.dropped - start.dropped));
     assert.ok(ids.has(during.at(-1)!), 'the newest call was written');
     assert.equal(end.failed, 0);
   });
