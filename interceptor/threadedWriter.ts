@@ -45,10 +45,10 @@ export const POST_BATCH = 256;
  * Records handed off to the thread but not yet taken in are bounded too, so that a thread
  * starved of CPU (see writerNiceness) cannot let them pile up: one batch at a time is in transit
  * (the next waits until the thread has taken it in), and the outbox holds at most
- * min(POST_BATCH, maxQueueItems), beyond which its oldest record is dropped and counted. So at
- * most twice that many are between the event loop and the thread's queue.
+ * maxQueueItems, beyond which its oldest record is dropped and counted. So at most twice
+ * maxQueueItems are between the event loop and the thread's queue.
  */
-export const handoffLimit = (maxQueueItems: number): number => 2 * Math.min(POST_BATCH, maxQueueItems);
+export const handoffLimit = (maxQueueItems: number): number => 2 * maxQueueItems;
 
 /**
  * A writer on its own thread: the gRPC event loop only batches records and posts them as JSON;

@@ -104,8 +104,11 @@ function jarDirectory(): string {
 // The watcher is a subshell using only builtins (no child of its own), and the shell reaps both
 // it and java before exiting, so once this shell has exited nothing of ours is left. (A
 // background job's stdin is /dev/null in sh, so the pipe is kept on fd 3 for the watcher.)
+// With niceness, the new session's autogroup (Linux) is reniced too: it is detached, so its own
+// autogroup would otherwise get a fair share against ours whatever the threads' nice values.
 const WATCHDOG = [
   'exec 3<&0',
+  'if [ "$NICENESS" -gt 0 ]; then echo "$NICENESS" > /proc/self/autogroup; fi 2>/dev/null',
   'nice -n "$NICENESS" java "$@" </dev/null & pid=$!',
   '(while read -r _ <&3; do :; done; kill $pid 2>/dev/null) & watcher=$!',
   "trap 'kill $pid 2>/dev/null' TERM INT",
