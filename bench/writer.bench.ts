@@ -4,9 +4,9 @@
  * full queue holds while DynamoDB is unreachable.
  */
 import { performance } from 'node:perf_hooks';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DEFAULTS } from '../core/config';
+import { toAttributeMap } from '../interceptor/attributeValues';
 import type { CallFacts } from '../interceptor/callFacts';
 import { callItem } from '../interceptor/callItem';
 import { monitorTable } from '../interceptor/dynamoSender';
@@ -54,12 +54,16 @@ function call(id: string, errorBytes = 0): CallFacts {
 const items = (prefix: string, n: number, errorBytes = 0) =>
   Array.from({ length: n }, (_, i) => callItem(call(`${prefix}-${i}`, errorBytes), ITEM_OPTIONS));
 
-/** PARALLEL loops of BatchWriteItem over the items, unprocessed ones sent again: the ceiling. */
+/**
+ * PARALLEL loops of BatchWriteItem over the items, unprocessed ones sent again: the ceiling.
+ * The items are marshalled before the clock starts, so it pays only for the requests.
+ */
 async function rawCeiling(
-  ddb: DynamoDBDocumentClient,
+  client: DynamoDBClient,
   table: string,
-  all: Record<string, unknown>[],
+  items: Record<string, unknown>[],
 ): Promise<number> {
+  const all = items.map(toAttributeMap);
   const started = performance.now();
   let next = 0;
   const loop = async () => {
@@ -67,8 +71,8 @@ async function rawCeiling(
       let batch = all.slice(next, next + BATCH_SIZE);
       next += BATCH_SIZE;
       while (batch.length > 0) {
-        const out = await ddb.send(
-          new BatchWriteCommand({
+        const out = await client.send(
+          new BatchWriteItemCommand({
             RequestItems: { [table]: batch.map((Item) => ({ PutRequest: { Item } })) },
           }),
         );
@@ -116,14 +120,13 @@ export default async function writerBench(): Promise<string> {
     const config = { ...DEFAULTS, requestLogTable: 'bench-writer', statsTable: 'bench-writer-stats' };
     const client = new DynamoDBClient({ ...dynamo.clientConfig, maxAttempts: 1 });
     await ensureTables(client, config);
-    const ddb = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
     const table = config.requestLogTable;
     const writerOptions = { ...resolveOptions({ tableName: table }), maxQueueItems: ITEMS * 2 };
 
-    await rawCeiling(ddb, table, items('warm', 1_000)); // JIT and DynamoDB Local warm-up
+    await rawCeiling(client, table, items('warm', 1_000)); // JIT and DynamoDB Local warm-up
     const rounds: { raw: number; inline: number; thread: number }[] = [];
     for (let r = 0; r < 2; r++) {
-      const raw = await rawCeiling(ddb, table, items(`raw${r}`, ITEMS));
+      const raw = await rawCeiling(client, table, items(`raw${r}`, ITEMS));
       const sender = monitorTable(dynamo.clientConfig, table);
       const inlineWriter = new RequestLogWriter(sender.sendBatch, writerOptions);
       const inline = await writerRate(
@@ -163,7 +166,7 @@ machine the order matters, so read the ratio loosely).
 
 | | items/s | ratio to raw |
 |---|---:|---:|
-| raw parallel BatchWriteItem (ceiling) | ${fmt(raw)} | 1.00 |
+| raw parallel BatchWriteItem, items marshalled beforehand (ceiling) | ${fmt(raw)} | 1.00 |
 | writer, inline (enqueue all, then flush) | ${fmt(best('inline'))} | ${fmt(best('inline') / raw, 2)} |
 | writer on its thread (as the monitor runs it) | ${fmt(best('thread'))} | ${fmt(best('thread') / raw, 2)} |
 
