@@ -40,6 +40,8 @@ function startWorker(workerData: WriterInit): Worker {
  */
 export const POST_INTERVAL_MS = 20;
 export const POST_BATCH = 256;
+/** The most records one message carries (a backlog goes in several). */
+const MAX_POST = 4 * POST_BATCH;
 
 /**
  * Records handed off to the thread but not yet taken in are bounded too, so that a thread
@@ -170,7 +172,11 @@ export class ThreadedWriter implements ItemWriter {
     }, POST_INTERVAL_MS).unref();
   }
 
-  /** Posts the outbox; unless forced (flush, close), only once the thread has taken in the last batch. */
+  /**
+   * Posts the outbox, at most MAX_POST records a message so that a backlog (a thread that was
+   * starved) never costs the loop one long JSON.stringify. Unless forced (flush, close), only
+   * once the thread has taken in the last batch; what is left waits for the next turn.
+   */
   private post(force: boolean): void {
     if (this.outbox.length === 0 || this.dead) return;
     if (!force && this.threadBehind()) {
@@ -179,12 +185,15 @@ export class ThreadedWriter implements ItemWriter {
     }
     clearTimeout(this.postTimer);
     this.postTimer = undefined;
-    const records = this.outbox;
-    this.outbox = [];
-    this.posted += records.length;
-    // One JSON string: V8's JSON.stringify is several times cheaper than the structured clone
-    // of the same objects, and a string crosses to the thread as one copy.
-    this.send({ type: 'records', json: JSON.stringify(records) });
+    do {
+      const records = this.outbox.length <= MAX_POST ? this.outbox : this.outbox.slice(0, MAX_POST);
+      this.outbox = records === this.outbox ? [] : this.outbox.slice(MAX_POST);
+      this.posted += records.length;
+      // One JSON string: V8's JSON.stringify is several times cheaper than the structured clone
+      // of the same objects, and a string crosses to the thread as one copy.
+      this.send({ type: 'records', json: JSON.stringify(records) });
+    } while (force && this.outbox.length > 0 && !this.dead);
+    if (this.outbox.length > 0) this.schedulePost();
   }
 
   private send(message: ToWriter): void {
