@@ -23,7 +23,7 @@ const ROLE_ENV = 'GRPC_MONITOR_BENCH_ROLE';
 const CONCURRENCY = 50;
 const CALLS_PER_ROUND = 3_000;
 const WARMUP_CALLS = 1_500;
-const ROUNDS = 5;
+const ROUNDS = 9;
 
 type Command = { id: number; cmd: 'usage' | 'flush' | 'stats' | 'stop' };
 interface Usage {
