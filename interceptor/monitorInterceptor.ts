@@ -6,17 +6,6 @@ import {
   type ServerInterceptor,
   type ServerMethodDefinition,
 } from '@grpc/grpc-js';
-
-type CallInterface = ServerInterceptingCallInterface;
-type InterceptingServerListener = Parameters<CallInterface['start']>[0];
-type AuthContext = ReturnType<CallInterface['getAuthContext']>;
-type ConnectionInfo = ReturnType<CallInterface['getConnectionInfo']>;
-type MetricsRecorder = ReturnType<CallInterface['getMetricsRecorder']>;
-/**
- * grpc-js types an interceptor's result as its ServerInterceptingCall class, while the server
- * only ever uses the ServerInterceptingCallInterface (grpc-js 1.10–1.14 has no instanceof check).
- */
-type InterceptorResult = ReturnType<ServerInterceptor>;
 import { LIMITS, type RequestStatus, type RequestUser } from '../core/record';
 import { requestIdFrom } from '../core/requestId';
 import { bounded } from '../core/requestLogItem';
@@ -33,7 +22,17 @@ import type { CallFacts } from './callFacts';
 import { countMessageBytes, measureRequest, measureResponse, type MessageCounts } from './messageSizes';
 import type { ResolveUser } from './options';
 
-type PartialStatusObject = Parameters<ServerInterceptingCallInterface['sendStatus']>[0];
+type CallInterface = ServerInterceptingCallInterface;
+type InterceptingServerListener = Parameters<CallInterface['start']>[0];
+type AuthContext = ReturnType<CallInterface['getAuthContext']>;
+type ConnectionInfo = ReturnType<CallInterface['getConnectionInfo']>;
+type MetricsRecorder = ReturnType<CallInterface['getMetricsRecorder']>;
+type PartialStatusObject = Parameters<CallInterface['sendStatus']>[0];
+/**
+ * grpc-js types an interceptor's result as its ServerInterceptingCall class, while the server
+ * only ever uses the ServerInterceptingCallInterface (grpc-js 1.10–1.14 has no instanceof check).
+ */
+type InterceptorResult = ReturnType<ServerInterceptor>;
 
 export const REQUEST_ID_HEADER = 'x-request-id';
 
