@@ -7,7 +7,6 @@
  * flushed what the round recorded, so the writer's work is included).
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import * as grpc from '@grpc/grpc-js';
@@ -17,6 +16,7 @@ import { startDynamoDbLocal } from '../local/dynamoDbLocal';
 import { ensureTables } from '../local/tables';
 import { createGrpcMonitor } from '../interceptor';
 import { interceptorLoopCost } from './interceptorLoopCost';
+import { mainThreadCpuMicros, median } from './measure';
 import { EchoServiceClient, startEchoServer } from '../test/fixtures/echoServer';
 
 const ROLE_ENV = 'GRPC_MONITOR_BENCH_ROLE';
@@ -31,16 +31,6 @@ interface Usage {
   /** CPU time of the main thread alone (the gRPC event loop), from /proc; NaN elsewhere. */
   mainCpuMicros: number;
   eluActiveMs: number;
-}
-
-/** CPU time of this process's main thread (Linux: the scheduler's ns count), in µs. */
-function mainThreadCpuMicros(): number {
-  try {
-    const schedstat = readFileSync(`/proc/${process.pid}/task/${process.pid}/schedstat`, 'utf8');
-    return Number(schedstat.split(' ')[0]) / 1000;
-  } catch {
-    return NaN;
-  }
 }
 
 /** Child side: a server, with the monitor when a table is given, answering commands over IPC. */
@@ -142,11 +132,6 @@ async function drive(
   await Promise.all(Array.from({ length: CONCURRENCY }, caller));
   return { seconds: (performance.now() - started) / 1000, latencies };
 }
-
-const median = (values: ArrayLike<number>): number => {
-  const sorted = Array.from(values).sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
-};
 
 async function round(remote: Remote, client: UnaryClient): Promise<Round> {
   const before = await remote.ask<Usage>('usage');

@@ -5,20 +5,14 @@
  * the same stand-in without the monitor, in alternating rounds. What it leaves out, the real
  * server bench includes: the HTTP/2 work of sending the x-request-id header.
  */
-import { readFileSync } from 'node:fs';
 import { setImmediate as tick } from 'node:timers/promises';
 import { Metadata, type ServerInterceptingCallInterface, type ServerInterceptor } from '@grpc/grpc-js';
 import type { DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { createGrpcMonitor } from '../interceptor';
+import { mainThreadCpuMicros, median } from './measure';
 
 const CALLS = 20_000;
 const ROUNDS = 5;
-
-/** CPU time of this process's main thread (Linux), in µs. */
-function mainThreadCpuMicros(): number {
-  const schedstat = readFileSync(`/proc/${process.pid}/task/${process.pid}/schedstat`, 'utf8');
-  return Number(schedstat.split(' ')[0]) / 1000;
-}
 
 // One handler per method, as grpc-js keeps them.
 const handler = {
@@ -86,8 +80,6 @@ async function round(interceptor: ServerInterceptor | undefined): Promise<number
   }
   return (mainThreadCpuMicros() - before) / CALLS;
 }
-
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 /** Event-loop CPU per call with and without the monitor (µs), medians of alternating rounds. */
 export async function interceptorLoopCost(

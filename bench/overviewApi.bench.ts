@@ -10,7 +10,8 @@ import type { Context } from 'aws-lambda';
 import { toRequestLogItem } from '../core/requestLogItem';
 import type { RequestLogRecord } from '../core/record';
 import { createHandler } from '../lambdas/api/overview';
-import { interleavedRounds, median, seedPair, withDynamoDbLocal } from './seedStats';
+import { median } from './measure';
+import { interleavedRounds, seedPair, withDynamoDbLocal } from './seedStats';
 
 const ROUNDS = Number(process.env.OVERVIEW_BENCH_ROUNDS ?? 15);
 const WARMUP = 3;

@@ -19,6 +19,7 @@ import { mapWithConcurrency } from '../core/stats/mapWithConcurrency';
 import { deltaItems } from '../core/stats/updates';
 import { startDynamoDbLocal } from '../local/dynamoDbLocal';
 import { ensureTables } from '../local/tables';
+import { seededRandom } from '../test/fixtures/random';
 
 export interface SeedOptions {
   readonly requests: number;
@@ -45,18 +46,8 @@ const OUTCOMES: Array<[FinalStatus, string, number]> = [
   ['cancelled', 'CANCELLED', 5],
 ];
 
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function* syntheticCalls(options: SeedOptions): Generator<CountedCall> {
-  const rand = random(options.seed ?? 1);
+  const rand = seededRandom(options.seed ?? 1);
   const span = options.hours * 3_600_000;
   const start = options.now.getTime() - span;
   for (let i = 0; i < options.requests; i++) {
@@ -112,10 +103,6 @@ export async function seedStats(
   await writeCatalog(ddb, config.statsTable, new Set([...deltas.values()].map((d) => d.sk)));
   return { requests: options.requests, items: items.length, services: [...SERVICES].sort() };
 }
-
-/** Median of some timings. */
-export const median = (xs: readonly number[]): number =>
-  [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /**
  * The two tables the read benches compare: the same services and methods after 1,000 and after

@@ -14,7 +14,8 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { MonitorConfig } from '../core/config';
 import { ALL_SCOPE, BUCKET_LEVELS, planWindow, quantile, readWindow } from '../core/stats';
-import { interleavedRounds, median, seedPair, withDynamoDbLocal } from './seedStats';
+import { median } from './measure';
+import { interleavedRounds, seedPair, withDynamoDbLocal } from './seedStats';
 
 const ROUNDS = Number(process.env.STATS_READ_ROUNDS ?? 15);
 const WARMUP = 3;

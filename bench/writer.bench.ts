@@ -9,6 +9,7 @@ import { DEFAULTS } from '../core/config';
 import { toAttributeMap } from '../interceptor/attributeValues';
 import type { CallFacts } from '../interceptor/callFacts';
 import { callItem } from '../interceptor/callItem';
+import { callFacts } from '../test/fixtures/callFacts';
 import { monitorTable } from '../interceptor/dynamoSender';
 import { resolveOptions } from '../interceptor/options';
 import { ThreadedWriter } from '../interceptor/threadedWriter';
@@ -22,33 +23,15 @@ const ITEM_OPTIONS = { shards: 1, slowThresholdMs: 1000, retentionDays: 1 };
 
 /** A call as the interceptor hands it to the writer; `errorBytes` of trailing metadata make it a large error. */
 function call(id: string, errorBytes = 0): CallFacts {
-  const now = Date.now();
   const trailers: Record<string, string[]> = {};
   for (let i = 0; i * 2_000 < errorBytes; i++) trailers[`debug-${i}`] = ['d'.repeat(2_000)];
-  return {
+  return callFacts({
     request_id: id,
-    service_name: 'UserService',
-    method_name: 'GetUser',
-    full_method: '/api.users.UserService/GetUser',
-    status: errorBytes ? 'error' : 'success',
-    code: errorBytes ? 13 : 0,
-    details: errorBytes ? 'e'.repeat(4_000) : null,
-    trailers: errorBytes ? trailers : null,
-    started_at_ms: now - 12,
-    ended_at_ms: now,
-    duration_ms: 12.34,
-    request_size: 42,
-    response_size: 256,
-    request_messages: 1,
-    response_messages: 1,
     user: { id: 7, username: 'alice' },
-    forwarded_for: null,
-    user_agent: 'grpc-node-js/1.14.7',
-    peer_address: '10.1.2.3',
-    peer_port: 54321,
-    deadline_at_ms: now + 4_988,
+    deadline_at_ms: Date.now() + 4_988,
     trace_id: '4bf92f3577b34da6a3ce929d0e0e4736',
-  };
+    ...(errorBytes ? { status: 'error', code: 13, details: 'e'.repeat(4_000), trailers } : {}),
+  });
 }
 
 const items = (prefix: string, n: number, errorBytes = 0) =>

@@ -80,7 +80,7 @@ export class ThreadedWriter implements ItemWriter {
     /** The thread's nice value (GrpcMonitorOptions.writerNiceness). */
     niceness = 0,
   ) {
-    this.outboxLimit = handoffLimit(options.maxQueueItems) / 2;
+    this.outboxLimit = options.maxQueueItems;
     const shared = new SharedArrayBuffer(COUNTER_SLOTS * 8);
     this.counters = new BigInt64Array(shared);
     const writer: WriterOptions = {

@@ -35,19 +35,10 @@ import { createAggregateHandler } from '../../lambdas/aggregate';
 import { latestStreamArn, readStreamToEnd, streamsClient } from '../../local/streamRecords';
 import { callRecord } from '../stats/factories';
 import { startTestDynamo, type TestDynamo } from '../harness/dynamo';
+import { seededRandom } from '../fixtures/random';
 
 const CALLS = Number(process.env.EXACTLY_ONCE_CALLS ?? 10_000);
 const SLOW_MS = 1000;
-
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const OUTCOMES: Array<[FinalStatus, string]> = [
   ['success', 'OK'],
@@ -248,7 +239,7 @@ async function deliverShards(
   for (const r of records) shards[shardOf(r.dynamodb!.Keys!.request_id!.S!, SHARDS)]!.push(r);
   const seeds = shards.map(() => Math.floor(rand() * 1e9));
   const all = await Promise.all(
-    shards.map((shard, i) => deliver(handlerFor(i), shard, random(seeds[i]!), chaos)),
+    shards.map((shard, i) => deliver(handlerFor(i), shard, seededRandom(seeds[i]!), chaos)),
   );
   return all.reduce((a, b) => ({
     invocations: a.invocations + b.invocations,
@@ -343,7 +334,7 @@ describe('exactly-once aggregation from a real stream', { timeout: TIMEOUT_MS },
       const t0 = Date.now();
       db = await startTestDynamo();
       config = await db.createTables({ slowThresholdMs: SLOW_MS });
-      const rand = random(7);
+      const rand = seededRandom(7);
       calls = generateCalls(rand);
       // The interceptor's item, minus the GSI keys: the aggregator reads none of them, and three
       // GSIs triple DynamoDB Local's write time (the end-to-end test uses the interceptor's own).
@@ -404,7 +395,7 @@ describe('exactly-once aggregation from a real stream', { timeout: TIMEOUT_MS },
     'counts each call once through failing transactions, redeliveries, bisects and repeated runs',
     { timeout: TIMEOUT_MS },
     async () => {
-      const rand = random(11);
+      const rand = seededRandom(11);
       const { client, faults } = flakyClient(db.ddb, 13, 17);
       const deps = { ddb: client, config, now: () => new Date() };
       const container = (d: typeof deps): Handle => {
@@ -423,7 +414,7 @@ describe('exactly-once aggregation from a real stream', { timeout: TIMEOUT_MS },
       const second = await deliverShards(
         () => container({ ...deps, ddb: db.ddb }),
         records,
-        random(12),
+        seededRandom(12),
         false,
       );
       console.log(`run 2, a repeat (${Date.now() - t} ms): ${JSON.stringify(second)}`);

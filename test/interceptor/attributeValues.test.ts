@@ -4,35 +4,19 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import { toAttributeMap } from '../../interceptor/attributeValues';
 import type { CallFacts } from '../../interceptor/callFacts';
 import { callItem } from '../../interceptor/callItem';
+import { callFacts } from '../fixtures/callFacts';
 
 /** The writer's own marshalling must give DynamoDB exactly what the DocumentClient would. */
 const OPTIONS = { shards: 4, slowThresholdMs: 1000, retentionDays: 30 };
 const started = Date.UTC(2026, 10, 29, 7, 45, 1, 234);
 
-const base: CallFacts = {
-  request_id: '01a22624-ae5c-77fa-a612-5247f4cbf9bd',
-  service_name: 'UserService',
-  method_name: 'GetUser',
-  full_method: '/api.users.UserService/GetUser',
-  status: 'success',
-  code: 0,
-  details: null,
-  trailers: null,
+const base = callFacts({
   started_at_ms: started,
   ended_at_ms: started + 13,
   duration_ms: 12.3456,
   request_size: 0,
-  response_size: 256,
-  request_messages: 1,
-  response_messages: 1,
-  user: null,
-  forwarded_for: null,
-  user_agent: 'grpc-node-js/1.14.7',
   peer_address: '::ffff:10.1.2.3',
-  peer_port: 54321,
-  deadline_at_ms: null,
-  trace_id: null,
-};
+});
 
 const cases: Record<string, CallFacts> = {
   success: base,

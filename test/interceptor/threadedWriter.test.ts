@@ -1,39 +1,16 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
-import type { CallFacts } from '../../interceptor/callFacts';
 import { resolveOptions } from '../../interceptor/options';
 import { ThreadedWriter } from '../../interceptor/threadedWriter';
+import { callFacts } from '../fixtures/callFacts';
 import { startTestDynamo, type TestDynamo } from '../harness/dynamo';
 
 /**
  * The writer thread's hand-off: records enqueued faster than one message carries (a backlog,
  * as after the thread was starved) still reach DynamoDB, all of them, once each.
  */
-const call = (i: number): CallFacts => ({
-  request_id: `backlog-${i}`,
-  service_name: 'UserService',
-  method_name: 'GetUser',
-  full_method: '/api.users.UserService/GetUser',
-  status: 'success',
-  code: 0,
-  details: null,
-  trailers: null,
-  started_at_ms: Date.now(),
-  ended_at_ms: Date.now(),
-  duration_ms: 1.5,
-  request_size: 10,
-  response_size: 20,
-  request_messages: 1,
-  response_messages: 1,
-  user: null,
-  forwarded_for: null,
-  user_agent: null,
-  peer_address: '127.0.0.1',
-  peer_port: 40_000,
-  deadline_at_ms: null,
-  trace_id: null,
-});
+const call = (i: number) => callFacts({ request_id: `backlog-${i}` });
 
 describe('ThreadedWriter', () => {
   let db: TestDynamo;

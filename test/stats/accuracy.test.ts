@@ -7,17 +7,7 @@ import {
   RELATIVE_ERROR,
   type Histogram,
 } from '../../core/stats/histogram';
-
-/** A small seeded PRNG (mulberry32), so a failure can be replayed. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../fixtures/random';
 
 function normal(rand: () => number): number {
   return Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
@@ -39,7 +29,7 @@ describe('quantile accuracy from merged hourly histograms', () => {
   let worstOverall = 0;
   for (const [shape, draw] of Object.entries(SHAPES)) {
     it(`${shape}: p50/p95/p99 within ${(RELATIVE_ERROR * 100).toFixed(2)} % of the exact values`, () => {
-      const rand = random(42);
+      const rand = seededRandom(42);
       const values: number[] = [];
       const hourly: Histogram[] = Array.from({ length: HOURS }, () => new Map());
       for (let i = 0; i < N; i++) {
