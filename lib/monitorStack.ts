@@ -143,6 +143,7 @@ export class MonitorStack extends Stack {
         { table: this.tables.requestLog, withIndexes: true },
         { table: this.tables.stats, withIndexes: false },
       ],
+      statsTable: this.tables.stats,
       environment,
       tokenSecretName: settings.tokenSecretName,
       corsAllowOrigins: settings.corsAllowOrigins,

@@ -32,7 +32,9 @@ export const lastHours = (deps: MonitorDeps, hours: number): TimeRange =>
  * (the others' is empty). At high traffic each scope's histogram holds hundreds of buckets, in
  * its own item (`~H#<scope>`), so an overview (one p95, counts per service and method) reads
  * each bucket's counter items with one projected Query (`sk < '~'`) and the ALL histograms of
- * all buckets by BatchGetItem: the same requests whatever the traffic.
+ * all buckets by BatchGetItem: the same requests whatever the traffic. Closed buckets' ALL
+ * histograms are read from their packed copies, which this read writes when one is missing
+ * (readWindow's `packClosedHistograms`): the overview Lambda may PutItem on the Stats table.
  */
 export function readCountersWithOverallHistogram(
   deps: MonitorDeps,
@@ -42,6 +44,7 @@ export function readCountersWithOverallHistogram(
     ...windowOptions(deps),
     histogramsOf: [ALL_SCOPE],
     counters: 'figures',
+    packClosedHistograms: true,
   });
 }
 

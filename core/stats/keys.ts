@@ -6,6 +6,8 @@
  *   `M#UserService#GetUser`);
  * - the latency histogram of that (bucket, scope): same PK, SK `~H#<scope>` (`~H#ALL`), in its
  *   own item so that counters can be read without the histograms' hundreds of attributes;
+ * - a packed copy of that histogram once the bucket has closed: SK `~P#<scope>` (`~P#ALL`), one
+ *   string attribute, written by readers (core/stats/packedHistogram.ts);
  * - `CATALOG` × `S#…` / `M#…#…`: known services and methods;
  * - `SEEN#<request_id>#<created_at>` × `SEEN`: the aggregator's exactly-once markers.
  */
@@ -27,6 +29,11 @@ export const histogramKey = (scope: string): string => `${HISTOGRAM_PREFIX}${sco
 /** The scope of a histogram item's SK, or undefined when the SK is not a histogram's. */
 export const scopeOfHistogramKey = (sk: string): string | undefined =>
   sk.startsWith(HISTOGRAM_PREFIX) ? sk.slice(HISTOGRAM_PREFIX.length) : undefined;
+
+/** Packed histogram copies' SK prefix (`~P#ALL`): also after every counter key. */
+export const PACKED_HISTOGRAM_PREFIX = '~P#';
+/** SK of a scope's packed histogram copy: `~P#ALL`. */
+export const packedHistogramKey = (scope: string): string => `${PACKED_HISTOGRAM_PREFIX}${scope}`;
 
 /** What a scope key names. */
 export type ScopeName =

@@ -1,11 +1,21 @@
 import {
   BatchGetItemCommand,
+  PutItemCommand,
   QueryCommand as RawQueryCommand,
   type AttributeValue,
 } from '@aws-sdk/client-dynamodb';
 import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { histogramIndexOf, type Histogram } from './histogram';
-import { CATALOG_PK, COUNTERS_BELOW, histogramKey, parseScope, scopeOfHistogramKey } from './keys';
+import { histogramCount, histogramIndexOf, mergeHistogram, type Histogram } from './histogram';
+import {
+  bucketEnd,
+  CATALOG_PK,
+  COUNTERS_BELOW,
+  histogramKey,
+  packedHistogramKey,
+  parseScope,
+  scopeOfHistogramKey,
+} from './keys';
+import { addPackedBins, packedCopy, PACKED_ATTRIBUTE } from './packedHistogram';
 import { mapWithConcurrency } from './mapWithConcurrency';
 import { FINAL_STATUSES } from '../record';
 import { STATS_ATTRIBUTE } from './updates';
@@ -33,7 +43,20 @@ export interface ReadOptions extends WindowOptions {
    * Default `'all'`.
    */
   readonly counters?: 'all' | 'figures';
+  /**
+   * With `histogramsOf`: when a closed bucket's histogram had to be read in full, write its
+   * packed copy (`~P#<scope>`, PutItem on the Stats table) so later reads of that bucket get
+   * one string instead of hundreds of bins. Reads use valid copies whether or not this is set.
+   * Default false.
+   */
+  readonly packClosedHistograms?: boolean;
 }
+
+/**
+ * A bucket counts as closed, for packing, this long after its end: records still in the
+ * aggregator's pipeline land first, so a copy is rarely made stale (a stale one is only skipped).
+ */
+export const PACK_AFTER_MS = 2 * 60_000;
 
 /** The counter attributes `counters: 'figures'` reads (and the key that names the scope). */
 export const FIGURE_ATTRIBUTES: readonly string[] = [
@@ -76,8 +99,10 @@ type RawItem = Record<string, AttributeValue>;
 type FlatItem = Record<string, number | string>;
 
 /** The DocumentClient sends low-level commands as they are (same client, no marshalling). */
-const sendRaw = <Out>(ddb: DynamoDBDocumentClient, command: RawQueryCommand | BatchGetItemCommand) =>
-  (ddb as unknown as { send(c: typeof command): Promise<Out> }).send(command);
+const sendRaw = <Out>(
+  ddb: DynamoDBDocumentClient,
+  command: RawQueryCommand | BatchGetItemCommand | PutItemCommand,
+) => (ddb as unknown as { send(c: typeof command): Promise<Out> }).send(command);
 
 /** Numbers and strings only: Stats items are numeric counters, a few strings and keys. */
 function flatten(raw: RawItem): FlatItem {
@@ -174,7 +199,8 @@ function addItem(scopes: Map<string, ScopeStats>, raw: RawItem): void {
   if (sk === undefined) return;
   const histogramOf = scopeOfHistogramKey(sk);
   if (histogramOf !== undefined) addHistogramItem(statsOf(scopes, histogramOf).histogram, raw);
-  else mergeScopeStats(statsOf(scopes, sk), scopeStatsFromItem(flatten(raw)));
+  // Other `~` items (packed histogram copies) repeat what the histogram items hold.
+  else if (sk < COUNTERS_BELOW) mergeScopeStats(statsOf(scopes, sk), scopeStatsFromItem(flatten(raw)));
 }
 
 /** One bucket's scopes (counters and histograms): scope key → stats. */
@@ -195,9 +221,9 @@ export async function readBucket(
  *
  * With `histogramsOf`, only those scopes carry their latency histogram (the others' is
  * empty): each bucket's Query then reads the counter items alone (`sk < '~'`; with `counters:
- * 'figures'` projected), and the histogram items of the listed scopes come by BatchGetItem
- * (100 keys a call) alongside. A histogram holds up to hundreds of buckets once traffic
- * fills it, counters a dozen numbers, so this read costs about the same whatever the traffic.
+ * 'figures'` projected), and the listed scopes' histograms come by BatchGetItem alongside
+ * (readListedHistograms). A histogram holds up to hundreds of bins once traffic fills it,
+ * counters a dozen numbers, so this read costs about the same whatever the traffic.
  */
 export async function readWindow(
   ddb: DynamoDBDocumentClient,
@@ -209,23 +235,154 @@ export async function readWindow(
   const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
   // Buckets never overlap, so every item adds straight into the window's figures.
   const merged = new Map<string, ScopeStats>();
-  const add = (item: RawItem) => addItem(merged, item);
   const only = options.histogramsOf;
-  const query = (countersOnly: boolean, projection?: typeof FIGURES_PROJECTION) =>
-    mapWithConcurrency(plan.buckets, concurrency, (bucket) =>
-      queryBucket(ddb, statsTable, bucket, countersOnly, add, projection),
-    );
   if (!only) {
-    await query(false);
+    await mapWithConcurrency(plan.buckets, concurrency, (bucket) =>
+      queryBucket(ddb, statsTable, bucket, false, (item) => addItem(merged, item)),
+    );
     return merged;
   }
-  const figures = options.counters === 'figures';
-  const keys = plan.buckets.flatMap((pk) => only.map((scope) => ({ pk, sk: histogramKey(scope) })));
-  await Promise.all([
-    query(true, figures ? FIGURES_PROJECTION : undefined),
-    getItems(ddb, statsTable, keys, concurrency, add),
-  ]);
+  const listed = new Set(only);
+  const totals = new Map<string, number>();
+  const projection = options.counters === 'figures' ? FIGURES_PROJECTION : undefined;
+  const counters = mapWithConcurrency(plan.buckets, concurrency, (bucket) =>
+    queryBucket(
+      ddb,
+      statsTable,
+      bucket,
+      true,
+      (item) => {
+        addItem(merged, item);
+        const sk = item.sk?.S;
+        if (sk !== undefined && listed.has(sk))
+          totals.set(slotKey(bucket, sk), Number(item[STATS_ATTRIBUTE.total]?.N ?? 0));
+      },
+      projection,
+    ),
+  );
+  const histograms = readListedHistograms(ddb, statsTable, plan.buckets, only, {
+    concurrency,
+    now: options.now ?? new Date(),
+    pack: options.packClosedHistograms === true,
+    totals: counters.then(() => totals),
+  });
+  const [, byScope] = await Promise.all([counters, histograms]);
+  for (const [scope, histogram] of byScope) mergeHistogram(statsOf(merged, scope).histogram, histogram);
   return merged;
+}
+
+const slotKey = (bucket: string, scope: string) => `${bucket}\u0000${scope}`;
+
+/**
+ * The histograms of `scopes` over `buckets`, merged per scope. A closed bucket's histogram is
+ * read from its packed copy (`~P#<scope>`) when the copy's count equals the scope's counter
+ * total in that bucket (`totals`, read alongside); an open bucket's, or a closed one whose copy
+ * is missing or stale, from the histogram item, in a second BatchGetItem. With `pack`, a closed
+ * bucket read that way gets its copy written (conditionally: never over a copy of more calls),
+ * so each closed bucket costs one full read, not one per request. A failed write is ignored:
+ * the next read reads the histogram item again.
+ */
+async function readListedHistograms(
+  ddb: DynamoDBDocumentClient,
+  table: string,
+  buckets: readonly string[],
+  scopes: readonly string[],
+  options: { concurrency: number; now: Date; pack: boolean; totals: Promise<Map<string, number>> },
+): Promise<Map<string, Histogram>> {
+  const closedBefore = options.now.getTime() - PACK_AFTER_MS;
+  const slots = buckets.flatMap((bucket) => {
+    const closed = bucketEnd(bucket).getTime() <= closedBefore;
+    return scopes.map((scope) => ({ bucket, scope, closed }));
+  });
+  const copies = new Map<string, RawItem>();
+  const items = new Map<string, RawItem>();
+  const byScope = new Map<string, Histogram>();
+  const add = (scope: string, histogram: Histogram) => {
+    const into = byScope.get(scope);
+    if (into) mergeHistogram(into, histogram);
+    else byScope.set(scope, histogram);
+  };
+  const get = (wanted: typeof slots, key: (scope: string) => string, into: Map<string, RawItem>) =>
+    getItems(
+      ddb,
+      table,
+      wanted.map(({ bucket, scope }) => ({ pk: bucket, sk: key(scope) })),
+      options.concurrency,
+      (raw) => into.set(`${raw.pk?.S}\u0000${raw.sk?.S}`, raw),
+    );
+  const rawOf = (into: Map<string, RawItem>, bucket: string, sk: string) => into.get(`${bucket}\u0000${sk}`);
+  await Promise.all([
+    get(
+      slots.filter((s) => s.closed),
+      packedHistogramKey,
+      copies,
+    ),
+    get(
+      slots.filter((s) => !s.closed),
+      histogramKey,
+      items,
+    ),
+  ]);
+  const totals = await options.totals;
+  const unpacked: typeof slots = [];
+  for (const slot of slots) {
+    if (!slot.closed) continue;
+    const copy = rawOf(copies, slot.bucket, packedHistogramKey(slot.scope));
+    const total = totals.get(slotKey(slot.bucket, slot.scope)) ?? 0;
+    const bins = copy?.[PACKED_ATTRIBUTE.bins]?.S;
+    if (bins !== undefined && Number(copy?.[PACKED_ATTRIBUTE.count]?.N) === total) {
+      const histogram: Histogram = new Map();
+      addPackedBins(histogram, bins);
+      add(slot.scope, histogram);
+    } else unpacked.push(slot);
+  }
+  if (unpacked.length > 0) await get(unpacked, histogramKey, items);
+  const writes: Array<Promise<unknown>> = [];
+  for (const slot of slots) {
+    const raw = rawOf(items, slot.bucket, histogramKey(slot.scope));
+    if (!raw) continue;
+    const histogram: Histogram = new Map();
+    addHistogramItem(histogram, raw);
+    add(slot.scope, histogram);
+    const total = totals.get(slotKey(slot.bucket, slot.scope)) ?? 0;
+    const packable = slot.closed && total > 0 && raw[STATS_ATTRIBUTE.expiresAt]?.N !== undefined;
+    if (options.pack && packable && histogramCount(histogram) === total) {
+      writes.push(
+        writePackedCopy(ddb, table, slot.bucket, slot.scope, histogram, raw).catch(() => undefined),
+      );
+    }
+  }
+  await Promise.all(writes);
+  return byScope;
+}
+
+/** Writes a bucket's packed histogram copy, unless one of at least as many calls is there. */
+function writePackedCopy(
+  ddb: DynamoDBDocumentClient,
+  table: string,
+  bucket: string,
+  scope: string,
+  histogram: Histogram,
+  histogramItem: RawItem,
+): Promise<unknown> {
+  const { count, bins } = packedCopy(histogram);
+  return sendRaw(
+    ddb,
+    new PutItemCommand({
+      TableName: table,
+      Item: {
+        pk: { S: bucket },
+        sk: { S: packedHistogramKey(scope) },
+        [PACKED_ATTRIBUTE.count]: { N: String(count) },
+        [PACKED_ATTRIBUTE.bins]: { S: bins },
+        // Expires with the bucket's other items.
+        [STATS_ATTRIBUTE.expiresAt]: histogramItem[STATS_ATTRIBUTE.expiresAt]!,
+      },
+      ConditionExpression: 'attribute_not_exists(#n) OR #n < :n',
+      ExpressionAttributeNames: { '#n': PACKED_ATTRIBUTE.count },
+      ExpressionAttributeValues: { ':n': { N: String(count) } },
+    }),
+  );
 }
 
 /**

@@ -9,9 +9,9 @@ import { ENV } from '../../core/config';
 import { aggregateConsumer, alertConsumer } from '../../core/streamConsumers';
 import { toFilterPatterns } from '../../core/streamFilter';
 import { createTableInput, requestLogTable, statsTable } from '../../core/tables';
-import { httpApiPath } from '../../lib/monitorApi';
+import { httpApiPath, ROUTES_PACKING_HISTOGRAMS } from '../../lib/monitorApi';
 import { REQUEST_LOG_WRITER_ACTIONS } from '../../lib/requestLogWriterPolicy';
-import { TABLE_READ_ACTIONS } from '../../lib/tableAccess';
+import { PACKED_HISTOGRAM_WRITE_ACTIONS, TABLE_READ_ACTIONS } from '../../lib/tableAccess';
 import { synthMonitorStack, type CfnResource } from './synth';
 
 // Prepare: one synthesis for the whole file, with every optional context value given.
@@ -238,18 +238,28 @@ describe('IAM', () => {
     ]);
   });
 
-  it('lets API handlers only read (Query/GetItem/BatchGetItem), and only the two tables', () => {
-    const apiRoles = [...stack.api.routeFunctions.values()].map((f) =>
-      logicalId(f.role.node.findChild('DefaultPolicy')),
-    );
+  it('lets API handlers only read (Query/GetItem/BatchGetItem) the two tables; the overview also PutItem on Stats', () => {
+    const roleOf = (name: string) =>
+      logicalId(stack.api.routeFunctions.get(name)!.role.node.findChild('DefaultPolicy'));
+    const apiRoles = [...stack.api.routeFunctions.keys()].map(roleOf);
     const dynamoStatements = identityStatements().filter(
       ({ id, statement }) =>
         apiRoles.includes(id) && asList(statement.Action).some((a) => String(a).startsWith('dynamodb:')),
     );
-    assert.equal(dynamoStatements.length, apiRoles.length * 2);
-    for (const { statement } of dynamoStatements) {
-      assert.deepEqual(statement.Action, [...TABLE_READ_ACTIONS]);
-    }
+    const writes = dynamoStatements.filter(
+      ({ statement }) =>
+        statement.Action !== undefined &&
+        !asList(statement.Action).every((a) => (TABLE_READ_ACTIONS as readonly unknown[]).includes(a)),
+    );
+    assert.deepEqual(
+      writes.map(({ id, statement }) => [id, statement.Action, statement.Resource]),
+      [[roleOf('overview'), 'dynamodb:PutItem', { 'Fn::GetAtt': [statsId, 'Arn'] }]],
+    );
+    assert.deepEqual([...ROUTES_PACKING_HISTOGRAMS], ['overview']);
+    assert.deepEqual(PACKED_HISTOGRAM_WRITE_ACTIONS, ['dynamodb:PutItem']);
+    const reads = dynamoStatements.filter((s) => !writes.includes(s));
+    assert.equal(reads.length, apiRoles.length * 2);
+    for (const { statement } of reads) assert.deepEqual(statement.Action, [...TABLE_READ_ACTIONS]);
   });
 
   it('lets only the authorizer and the cursor-signing requests route read the token secret', () => {
