@@ -12,6 +12,7 @@ import {
   COUNTERS_BELOW,
   histogramKey,
   packedHistogramKey,
+  PACKED_HISTOGRAM_PREFIX,
   parseScope,
   scopeOfHistogramKey,
 } from './keys';
@@ -116,10 +117,11 @@ function flatten(raw: RawItem): FlatItem {
 }
 
 /**
- * The items of one bucket partition (all pages), or only its counter items (`sk < '~'`), read
- * with the low-level Query: histogram items are hundreds of numeric attributes, and skipping
- * the DocumentClient's generic unmarshalling makes reading them markedly cheaper. `projection`
- * limits the attributes (of counter items: it would drop a histogram's bins).
+ * The counter and histogram items of one bucket partition (all pages; `sk < '~P#'` leaves out
+ * the packed copies), or only its counter items (`sk < '~'`), read with the low-level Query:
+ * histogram items are hundreds of numeric attributes, and skipping the DocumentClient's generic
+ * unmarshalling makes reading them markedly cheaper. `projection` limits the attributes (of
+ * counter items: it would drop a histogram's bins).
  */
 async function queryBucket(
   ddb: DynamoDBDocumentClient,
@@ -134,10 +136,12 @@ async function queryBucket(
     const command = new RawQueryCommand({
       TableName: table,
       ...projection,
-      KeyConditionExpression: countersOnly ? 'pk = :pk AND sk < :below' : 'pk = :pk',
-      ExpressionAttributeValues: countersOnly
-        ? { ':pk': { S: pk }, ':below': { S: COUNTERS_BELOW } }
-        : { ':pk': { S: pk } },
+      // Counter items sort before `~`, histogram items (`~H#`) before packed copies (`~P#`).
+      KeyConditionExpression: 'pk = :pk AND sk < :below',
+      ExpressionAttributeValues: {
+        ':pk': { S: pk },
+        ':below': { S: countersOnly ? COUNTERS_BELOW : PACKED_HISTOGRAM_PREFIX },
+      },
       ExclusiveStartKey: start,
     });
     const page = await sendRaw<{ Items?: RawItem[]; LastEvaluatedKey?: RawItem }>(ddb, command);
