@@ -16,16 +16,26 @@ export interface TestDynamo {
   readonly ddb: DynamoDBDocumentClient;
   /** Fresh RequestLog + Stats tables with unique names, and a config that points at them. */
   createTables(overrides?: Partial<MonitorConfig>): Promise<MonitorConfig>;
-  /** Deletes the tables it created and stops DynamoDB Local if this file started it. */
+  /** Deletes the tables it created in a shared DynamoDB Local, or stops the one this file started. */
   stop(): Promise<void>;
+}
+
+export interface TestDynamoOptions {
+  /**
+   * Start this file's own DynamoDB Local (free port, stopped by stop()) even when the run has a
+   * shared one. For a file whose load would saturate the shared instance (one JVM, one SQLite
+   * database) and so slow down, or time out, the files running beside it: the exactly-once test.
+   */
+  readonly own?: boolean;
 }
 
 /**
  * DynamoDB Local for a test file: the run's shared instance when scripts/test.ts started one,
- * else its own on a free port (so one file can run alone: `node --import tsx --test f.test.ts`).
+ * else (or with `own`) its own on a free port (so one file can also run alone:
+ * `node --import tsx --test f.test.ts`).
  */
-export async function startTestDynamo(): Promise<TestDynamo> {
-  const shared = process.env[SHARED_ENDPOINT_ENV];
+export async function startTestDynamo(options: TestDynamoOptions = {}): Promise<TestDynamo> {
+  const shared = options.own ? undefined : process.env[SHARED_ENDPOINT_ENV];
   const own = shared ? undefined : await startDynamoDbLocal();
   const clientConfig = own?.clientConfig ?? {
     endpoint: shared!,
