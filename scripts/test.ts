@@ -2,6 +2,10 @@
  * `npm test`: starts one DynamoDB Local for the whole run (each test file makes its own
  * tables in it), runs every test/**\/*.test.ts with Node's test runner, and stops it on every
  * exit path. `npm test -- test/core` runs the files under the paths given.
+ *
+ * DynamoDB Local does its storage work on one thread, so a heavy file would slow down, or time
+ * out, every file beside it: such a file asks for its own with `startTestDynamo({ own: true })`
+ * (the exactly-once test does), and runs in parallel with the others instead of against them.
  */
 import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
@@ -28,8 +32,10 @@ if (files.length === 0) {
 const dynamo = await startDynamoDbLocal();
 const child = spawn(
   process.execPath,
-  // 15 min per file: the exactly-once test writes and aggregates 10,000 real stream records, which
-  // takes several minutes in DynamoDB Local on a busy 2-core machine.
+  // Two files at a time: the exactly-once test (5–8 min, in its own DynamoDB Local) beside the
+  // rest, one by one; a third slot only slows it down on a 2-core machine, and it sets the wall
+  // time. 15 min per file: it writes and aggregates 10,000 real stream records, which takes
+  // several minutes in DynamoDB Local on a busy 2-core machine.
   ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=900000', ...files],
   {
     stdio: 'inherit',
