@@ -14,6 +14,8 @@ const HEARTBEAT_TTL_SECONDS = 86_400;
 /**
  * Puts this server's heartbeat (with the writer's counters) now and every `intervalMs`.
  * A failed put is ignored: the next one tries again, and the RPC path never depends on it.
+ * One put at a time: a tick while one is in flight is skipped, so a slow table never lets an
+ * older heartbeat land after a newer one (the final one, with the final counters, included).
  */
 export function startHeartbeats(options: {
   server: { host: string; port: number };
@@ -25,7 +27,7 @@ export function startHeartbeats(options: {
   const now = options.now ?? (() => new Date());
   const instanceId = `${hostname()}:${options.server.port}:${newRequestId()}`;
   const startedAt = now().toISOString();
-  let inFlight: Promise<void> = Promise.resolve();
+  let inFlight: Promise<void> | undefined;
   const beat = (): Promise<void> => {
     const at = now();
     const heartbeat: Heartbeat = {
@@ -37,11 +39,19 @@ export function startHeartbeats(options: {
       writer: options.stats(),
     };
     const item = toHeartbeatItem(heartbeat, Math.floor(at.getTime() / 1000) + HEARTBEAT_TTL_SECONDS);
-    inFlight = options.put(item).catch(() => undefined);
-    return inFlight;
+    const put: Promise<void> = options
+      .put(item)
+      .catch(() => undefined)
+      .finally(() => {
+        if (inFlight === put) inFlight = undefined;
+      });
+    inFlight = put;
+    return put;
   };
   void beat();
-  const timer = setInterval(() => void beat(), options.intervalMs);
+  const timer = setInterval(() => {
+    if (!inFlight) void beat();
+  }, options.intervalMs);
   timer.unref();
   return {
     instanceId,
