@@ -268,7 +268,9 @@ export async function readWindow(
     concurrency,
     now: options.now ?? new Date(),
     pack: options.packClosedHistograms === true,
-    totals: counters.then(() => totals),
+    // Asked for only once the histograms are in: had it been made up front, a failed read
+    // would leave it rejected and unawaited.
+    totals: () => counters.then(() => totals),
   });
   const [, byScope] = await Promise.all([counters, histograms]);
   for (const [scope, histogram] of byScope) mergeHistogram(statsOf(merged, scope).histogram, histogram);
@@ -291,7 +293,7 @@ async function readListedHistograms(
   table: string,
   buckets: readonly string[],
   scopes: readonly string[],
-  options: { concurrency: number; now: Date; pack: boolean; totals: Promise<Map<string, number>> },
+  options: { concurrency: number; now: Date; pack: boolean; totals: () => Promise<Map<string, number>> },
 ): Promise<Map<string, Histogram>> {
   const closedBefore = options.now.getTime() - PACK_AFTER_MS;
   const slots = buckets.flatMap((bucket) => {
@@ -327,7 +329,7 @@ async function readListedHistograms(
       items,
     ),
   ]);
-  const totals = await options.totals;
+  const totals = await options.totals();
   const unpacked: typeof slots = [];
   for (const slot of slots) {
     if (!slot.closed) continue;
