@@ -109,7 +109,7 @@ export default function statsReadBench(): Promise<string> {
       '| read | 1,000 requests (ms) | 1,000,000 requests (ms) | ratio |',
       '|---|---|---|---|',
       row(
-        `overview: every scope's counters (${plan.buckets.length} Queries, \`sk < "~"\`) + ALL histograms (closed buckets: packed copies; 1 BatchGetItem)`,
+        `overview: every scope's counters (${plan.buckets.length} Queries, \`sk < "~"\`) + ALL histograms (2 BatchGetItem: packed copies of closed buckets, histogram items of open ones)`,
         overview,
       ),
       row(
