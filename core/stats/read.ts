@@ -277,7 +277,8 @@ export async function readWindow(
   return merged;
 }
 
-const slotKey = (bucket: string, scope: string) => `${bucket}\u0000${scope}`;
+/** Map key of a (bucket, sort key) pair. */
+const slotKey = (bucket: string, sk: string) => `${bucket}\u0000${sk}`;
 
 /**
  * The histograms of `scopes` over `buckets`, merged per scope. A closed bucket's histogram is
@@ -314,9 +315,9 @@ async function readListedHistograms(
       table,
       wanted.map(({ bucket, scope }) => ({ pk: bucket, sk: key(scope) })),
       options.concurrency,
-      (raw) => into.set(`${raw.pk?.S}\u0000${raw.sk?.S}`, raw),
+      (raw) => into.set(slotKey(raw.pk?.S ?? '', raw.sk?.S ?? ''), raw),
     );
-  const rawOf = (into: Map<string, RawItem>, bucket: string, sk: string) => into.get(`${bucket}\u0000${sk}`);
+  const rawOf = (into: Map<string, RawItem>, bucket: string, sk: string) => into.get(slotKey(bucket, sk));
   await Promise.all([
     get(
       slots.filter((s) => s.closed),
@@ -332,9 +333,10 @@ async function readListedHistograms(
   const totals = await options.totals();
   const unpacked: typeof slots = [];
   for (const slot of slots) {
-    if (!slot.closed) continue;
-    const copy = rawOf(copies, slot.bucket, packedHistogramKey(slot.scope));
     const total = totals.get(slotKey(slot.bucket, slot.scope)) ?? 0;
+    // No counter item, no calls: the aggregator writes both in one transaction.
+    if (!slot.closed || total === 0) continue;
+    const copy = rawOf(copies, slot.bucket, packedHistogramKey(slot.scope));
     const bins = copy?.[PACKED_ATTRIBUTE.bins]?.S;
     if (bins !== undefined && Number(copy?.[PACKED_ATTRIBUTE.count]?.N) === total) {
       const histogram: Histogram = new Map();

@@ -172,6 +172,23 @@ describe('readWindow with packed histogram copies (DynamoDB Local)', () => {
     assert.deepEqual(await readHours(db.ddb, config.statsTable, range), hoursBefore);
   });
 
+  it('a closed bucket without calls costs no histogram read', async () => {
+    // The calls span BASE to BASE + 3 h.
+    const quiet = { from: new Date(BASE + 3 * HOUR), to: new Date(BASE + 3.5 * HOUR) };
+    const read = recording(db.ddb);
+    const stats = await readWindow(read.client, config.statsTable, quiet, {
+      now: new Date(BASE + 4 * HOUR),
+      histogramsOf: [ALL_SCOPE],
+      packClosedHistograms: true,
+    });
+    assert.equal(stats.size, 0);
+    assert.ok(
+      read.keysRead().every((key) => key.endsWith(' ~P#ALL')),
+      read.keysRead().join(', '),
+    );
+    assert.equal(read.sent.filter((s) => s.name === 'PutItemCommand').length, 0);
+  });
+
   it('an open bucket is read from its histogram item and gets no copy', async () => {
     // TO is minute-aligned: at TO + PACK_AFTER_MS - 1 the newest bucket is not yet "closed".
     const now = new Date(TO.getTime() + PACK_AFTER_MS - 1);
