@@ -8,7 +8,7 @@
  * one transaction, so a record that arrives after packing makes the copy stale at once and the
  * reader falls back to the histogram item (see readWindow in read.ts).
  */
-import { histogramCount, ZERO_BUCKET, type Histogram } from './histogram';
+import { ZERO_BUCKET, type Histogram } from './histogram';
 
 /** Attributes of a packed copy item (`~P#<scope>`). */
 export const PACKED_ATTRIBUTE = {
@@ -46,9 +46,3 @@ export function addPackedBins(into: Histogram, packed: string): number {
   }
   return added;
 }
-
-/** The packed form of a histogram with the count that goes with it. */
-export const packedCopy = (histogram: Histogram): { count: number; bins: string } => ({
-  count: histogramCount(histogram),
-  bins: packHistogram(histogram),
-});

@@ -16,7 +16,7 @@ import {
   parseScope,
   scopeOfHistogramKey,
 } from './keys';
-import { addPackedBins, packedCopy, PACKED_ATTRIBUTE } from './packedHistogram';
+import { addPackedBins, packHistogram, PACKED_ATTRIBUTE } from './packedHistogram';
 import { mapWithConcurrency } from './mapWithConcurrency';
 import { FINAL_STATUSES } from '../record';
 import { STATS_ATTRIBUTE } from './updates';
@@ -203,8 +203,7 @@ function addItem(scopes: Map<string, ScopeStats>, raw: RawItem): void {
   if (sk === undefined) return;
   const histogramOf = scopeOfHistogramKey(sk);
   if (histogramOf !== undefined) addHistogramItem(statsOf(scopes, histogramOf).histogram, raw);
-  // Other `~` items (packed histogram copies) repeat what the histogram items hold.
-  else if (sk < COUNTERS_BELOW) mergeScopeStats(statsOf(scopes, sk), scopeStatsFromItem(flatten(raw)));
+  else mergeScopeStats(statsOf(scopes, sk), scopeStatsFromItem(flatten(raw)));
 }
 
 /** One bucket's scopes (counters and histograms): scope key → stats. */
@@ -265,6 +264,7 @@ export async function readWindow(
     ),
   );
   const histograms = readListedHistograms(ddb, statsTable, plan.buckets, only, {
+    histogramOf: (scope) => statsOf(merged, scope).histogram,
     concurrency,
     now: options.now ?? new Date(),
     pack: options.packClosedHistograms === true,
@@ -272,8 +272,7 @@ export async function readWindow(
     // would leave it rejected and unawaited.
     totals: () => counters.then(() => totals),
   });
-  const [, byScope] = await Promise.all([counters, histograms]);
-  for (const [scope, histogram] of byScope) mergeHistogram(statsOf(merged, scope).histogram, histogram);
+  await Promise.all([counters, histograms]);
   return merged;
 }
 
@@ -294,8 +293,15 @@ async function readListedHistograms(
   table: string,
   buckets: readonly string[],
   scopes: readonly string[],
-  options: { concurrency: number; now: Date; pack: boolean; totals: () => Promise<Map<string, number>> },
-): Promise<Map<string, Histogram>> {
+  options: {
+    /** The histogram of a scope's window figures, to add into. */
+    histogramOf: (scope: string) => Histogram;
+    concurrency: number;
+    now: Date;
+    pack: boolean;
+    totals: () => Promise<Map<string, number>>;
+  },
+): Promise<void> {
   const closedBefore = options.now.getTime() - PACK_AFTER_MS;
   const slots = buckets.flatMap((bucket) => {
     const closed = bucketEnd(bucket).getTime() <= closedBefore;
@@ -303,12 +309,6 @@ async function readListedHistograms(
   });
   const copies = new Map<string, RawItem>();
   const items = new Map<string, RawItem>();
-  const byScope = new Map<string, Histogram>();
-  const add = (scope: string, histogram: Histogram) => {
-    const into = byScope.get(scope);
-    if (into) mergeHistogram(into, histogram);
-    else byScope.set(scope, histogram);
-  };
   const get = (wanted: typeof slots, key: (scope: string) => string, into: Map<string, RawItem>) =>
     getItems(
       ddb,
@@ -339,9 +339,7 @@ async function readListedHistograms(
     const copy = rawOf(copies, slot.bucket, packedHistogramKey(slot.scope));
     const bins = copy?.[PACKED_ATTRIBUTE.bins]?.S;
     if (bins !== undefined && Number(copy?.[PACKED_ATTRIBUTE.count]?.N) === total) {
-      const histogram: Histogram = new Map();
-      addPackedBins(histogram, bins);
-      add(slot.scope, histogram);
+      addPackedBins(options.histogramOf(slot.scope), bins);
     } else unpacked.push(slot);
   }
   if (unpacked.length > 0) await get(unpacked, histogramKey, items);
@@ -349,31 +347,34 @@ async function readListedHistograms(
   for (const slot of slots) {
     const raw = rawOf(items, slot.bucket, histogramKey(slot.scope));
     if (!raw) continue;
+    // This bucket's own histogram too: it is what a copy would hold.
     const histogram: Histogram = new Map();
     addHistogramItem(histogram, raw);
-    add(slot.scope, histogram);
+    mergeHistogram(options.histogramOf(slot.scope), histogram);
     const total = totals.get(slotKey(slot.bucket, slot.scope)) ?? 0;
     const packable = slot.closed && total > 0 && raw[STATS_ATTRIBUTE.expiresAt]?.N !== undefined;
     if (options.pack && packable && histogramCount(histogram) === total) {
       writes.push(
-        writePackedCopy(ddb, table, slot.bucket, slot.scope, histogram, raw).catch(() => undefined),
+        writePackedCopy(ddb, table, slot.bucket, slot.scope, histogram, total, raw).catch(() => undefined),
       );
     }
   }
   await Promise.all(writes);
-  return byScope;
 }
 
-/** Writes a bucket's packed histogram copy, unless one of at least as many calls is there. */
+/**
+ * Writes a bucket's packed histogram copy of `count` calls (its histogram's sum), unless one of
+ * at least as many calls is there.
+ */
 function writePackedCopy(
   ddb: DynamoDBDocumentClient,
   table: string,
   bucket: string,
   scope: string,
   histogram: Histogram,
+  count: number,
   histogramItem: RawItem,
 ): Promise<unknown> {
-  const { count, bins } = packedCopy(histogram);
   return sendRaw(
     ddb,
     new PutItemCommand({
@@ -382,7 +383,7 @@ function writePackedCopy(
         pk: { S: bucket },
         sk: { S: packedHistogramKey(scope) },
         [PACKED_ATTRIBUTE.count]: { N: String(count) },
-        [PACKED_ATTRIBUTE.bins]: { S: bins },
+        [PACKED_ATTRIBUTE.bins]: { S: packHistogram(histogram) },
         // Expires with the bucket's other items.
         [STATS_ATTRIBUTE.expiresAt]: histogramItem[STATS_ATTRIBUTE.expiresAt]!,
       },

@@ -10,12 +10,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { DynamoDBRecord } from 'aws-lambda';
-import {
-  BatchWriteCommand,
-  ScanCommand,
-  TransactWriteCommand,
-  type DynamoDBDocumentClient,
-} from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { MonitorConfig } from '../../core/config';
 import { REQUEST_LOG_KEYS } from '../../core/tables';
 import { toHeartbeatItem } from '../../core/heartbeat';
@@ -257,31 +252,24 @@ async function deliverShards(
 async function statsOf(db: TestDynamo, config: MonitorConfig): Promise<Map<string, ScopeStats>> {
   const counters = new Map<string, ScopeStats>();
   const histograms = new Map<string, Histogram>();
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await db.ddb.send(
-      new ScanCommand({ TableName: config.statsTable, ExclusiveStartKey: start }),
-    );
-    for (const item of page.Items ?? []) {
-      const pk = String(item.pk);
-      if (levelOf(pk) === undefined) continue;
-      const sk = String(item.sk);
-      const stats = scopeStatsFromItem(item);
-      const scope = scopeOfHistogramKey(sk);
-      if (scope === undefined) {
-        assert.equal(stats.histogram.size, 0, `counter item ${pk}|${sk} holds no histogram`);
-        counters.set(`${pk}|${sk}`, stats);
-      } else {
-        assert.deepEqual(
-          Object.keys(item).filter((a) => !/^(h-?\d+|hz|pk|sk|expires_at)$/.test(a)),
-          [],
-          `histogram item ${pk}|${sk} holds only buckets`,
-        );
-        histograms.set(`${pk}|${scope}`, stats.histogram);
-      }
+  for (const item of await db.scanAll(config.statsTable)) {
+    const pk = String(item.pk);
+    if (levelOf(pk) === undefined) continue;
+    const sk = String(item.sk);
+    const stats = scopeStatsFromItem(item);
+    const scope = scopeOfHistogramKey(sk);
+    if (scope === undefined) {
+      assert.equal(stats.histogram.size, 0, `counter item ${pk}|${sk} holds no histogram`);
+      counters.set(`${pk}|${sk}`, stats);
+    } else {
+      assert.deepEqual(
+        Object.keys(item).filter((a) => !/^(h-?\d+|hz|pk|sk|expires_at)$/.test(a)),
+        [],
+        `histogram item ${pk}|${sk} holds only buckets`,
+      );
+      histograms.set(`${pk}|${scope}`, stats.histogram);
     }
-    start = page.LastEvaluatedKey;
-  } while (start);
+  }
   for (const [key, histogram] of histograms) {
     const stats = counters.get(key);
     // A histogram without counters shows up as an extra (bucket, scope) with total 0.

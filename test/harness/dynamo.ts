@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { DEFAULTS, type MonitorConfig } from '../../core/config';
 import { startDynamoDbLocal, type DynamoDbLocal } from '../../local/dynamoDbLocal';
 import { ensureTables } from '../../local/tables';
@@ -16,6 +16,8 @@ export interface TestDynamo {
   readonly ddb: DynamoDBDocumentClient;
   /** Fresh RequestLog + Stats tables with unique names, and a config that points at them. */
   createTables(overrides?: Partial<MonitorConfig>): Promise<MonitorConfig>;
+  /** Every item of a table (a Scan, all pages), as the DocumentClient returns them. */
+  scanAll(tableName: string): Promise<Array<Record<string, unknown>>>;
   /** Deletes the tables it created in a shared DynamoDB Local, or stops the one this file started. */
   stop(): Promise<void>;
 }
@@ -60,6 +62,16 @@ export async function startTestDynamo(options: TestDynamoOptions = {}): Promise<
       await ensureTables(client, config);
       created.push(config.requestLogTable, config.statsTable);
       return config;
+    },
+    async scanAll(TableName) {
+      const items: Array<Record<string, unknown>> = [];
+      let start: Record<string, unknown> | undefined;
+      do {
+        const page = await ddb.send(new ScanCommand({ TableName, ExclusiveStartKey: start }));
+        items.push(...(page.Items ?? []));
+        start = page.LastEvaluatedKey;
+      } while (start);
+      return items;
     },
     async stop() {
       if (shared) {

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { resolveOptions } from '../../interceptor/options';
 import { ThreadedWriter } from '../../interceptor/threadedWriter';
 import { callFacts } from '../fixtures/callFacts';
@@ -41,15 +40,7 @@ describe('ThreadedWriter', () => {
         { written: stats.written, dropped: stats.dropped, queued: stats.queued },
         { written: 3_000, dropped: 0, queued: 0 },
       );
-      const ids = new Set<string>();
-      let start: Record<string, unknown> | undefined;
-      do {
-        const page = await db.ddb.send(
-          new ScanCommand({ TableName: config.requestLogTable, ExclusiveStartKey: start }),
-        );
-        for (const item of page.Items ?? []) ids.add(String(item.request_id));
-        start = page.LastEvaluatedKey;
-      } while (start);
+      const ids = new Set((await db.scanAll(config.requestLogTable)).map((item) => String(item.request_id)));
       assert.equal(ids.size, 3_000);
     } finally {
       await writer.close(5_000);

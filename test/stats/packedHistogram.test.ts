@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { PutCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { MonitorConfig } from '../../core/config';
 import {
   ALL_SCOPE,
@@ -124,7 +124,7 @@ describe('readWindow with packed histogram copies (DynamoDB Local)', () => {
     assert.deepEqual(sorted(a!.histogram), sorted(b!.histogram));
   };
   const copies = async () => {
-    const { Items = [] } = await db.ddb.send(new ScanCommand({ TableName: config.statsTable }));
+    const Items = await db.scanAll(config.statsTable);
     return new Map(
       Items.filter((i) => String(i.sk).startsWith('~P#')).map((i) => [`${String(i.pk)} ${String(i.sk)}`, i]),
     );
@@ -148,7 +148,7 @@ describe('readWindow with packed histogram copies (DynamoDB Local)', () => {
     same((await overview(first.client, LATER)).get(ALL_SCOPE), truth.get(ALL_SCOPE));
     const written = await copies();
     assert.deepEqual([...written.keys()].sort(), plan.buckets.map((b) => `${b} ~P#ALL`).sort());
-    const { Items = [] } = await db.ddb.send(new ScanCommand({ TableName: config.statsTable }));
+    const Items = await db.scanAll(config.statsTable);
     for (const bucket of plan.buckets) {
       const copy = written.get(`${bucket} ~P#ALL`)!;
       const counter = Items.find((i) => i.pk === bucket && i.sk === ALL_SCOPE)!;
