@@ -1,7 +1,8 @@
 import { BatchWriteItemCommand, DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { toAttributeMap } from './attributeValues';
-import type { BatchSender, QueuedItem } from './writer';
+import { batchWriteHttp, unprocessedItems } from './batchWriteHttp';
+import type { BatchSender } from './writer';
 
 /** The monitor's DynamoDB access: BatchWriteItem for records, PutItem for heartbeats. */
 export interface MonitorTable {
@@ -15,10 +16,15 @@ export interface MonitorTable {
  * Our writer retries with its own backoff, so a client we build makes one attempt per send and
  * gives up on a silent endpoint after a few seconds instead of hanging a batch forever.
  */
+const TIMEOUTS = { connectionTimeoutMs: 2_000, requestTimeoutMs: 5_000 };
+
 function ownClient(config: DynamoDBClientConfig): DynamoDBClient {
   return new DynamoDBClient({
     maxAttempts: 1,
-    requestHandler: { connectionTimeout: 2_000, requestTimeout: 5_000 },
+    requestHandler: {
+      connectionTimeout: TIMEOUTS.connectionTimeoutMs,
+      requestTimeout: TIMEOUTS.requestTimeoutMs,
+    },
     ...config,
   });
 }
@@ -32,26 +38,35 @@ export function monitorTable(
   const ddb = DynamoDBDocumentClient.from(client, {
     marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: true },
   });
+  // Batches from a client we built go out as signed HTTP requests of our own (half the CPU per
+  // item); a client passed in, or a config with its own requestHandler (a proxy, say), keeps the
+  // SDK's whole pipeline, so its middleware and handler see every request.
+  const direct =
+    owned && !(dynamoDb as DynamoDBClientConfig).requestHandler
+      ? batchWriteHttp(client, tableName, TIMEOUTS)
+      : undefined;
   return {
-    async sendBatch(items: readonly QueuedItem[]): Promise<readonly QueuedItem[]> {
-      // The low-level command with items marshalled by toAttributeMap: the writer's hot path.
-      const result = await client.send(
-        new BatchWriteItemCommand({
-          RequestItems: {
-            [tableName]: items.map(({ item }) => ({ PutRequest: { Item: toAttributeMap(item) } })),
-          },
-        }),
-      );
-      const left = result.UnprocessedItems?.[tableName];
-      if (!left || left.length === 0) return [];
-      const keys = new Set(left.map((request) => request.PutRequest?.Item?.request_id?.S));
-      return items.filter((queued) => keys.has(queued.key));
-    },
+    sendBatch: direct?.send ?? sdkBatchSender(client, tableName),
     async put(item) {
       await ddb.send(new PutCommand({ TableName: tableName, Item: item }));
     },
     destroy() {
+      direct?.destroy();
       if (owned) client.destroy();
     },
+  };
+}
+
+/** BatchWriteItem through the SDK client's own pipeline. */
+function sdkBatchSender(client: DynamoDBClient, tableName: string): BatchSender {
+  return async (items) => {
+    const result = await client.send(
+      new BatchWriteItemCommand({
+        RequestItems: {
+          [tableName]: items.map(({ item }) => ({ PutRequest: { Item: toAttributeMap(item) } })),
+        },
+      }),
+    );
+    return unprocessedItems(result.UnprocessedItems?.[tableName], items);
   };
 }

@@ -10,16 +10,18 @@ const THROTTLING = new Set([
 
 /**
  * Throttling, server faults and network errors (DynamoDB unreachable, timeouts) are retried;
- * the caller's own faults (validation, missing table, access denied) are not: retrying cannot help.
+ * the caller's own faults (validation, missing table, access denied) are not: retrying cannot help,
+ * unless the error says a retry will go differently (`$retryable`: say, our clock was corrected).
  */
 export function isRetryableWriteError(error: unknown): boolean {
   if (!error || typeof error !== 'object') return true;
-  const { name, $fault, $metadata } = error as {
+  const { name, $fault, $metadata, $retryable } = error as {
     name?: string;
     $fault?: string;
     $metadata?: { httpStatusCode?: number };
+    $retryable?: unknown;
   };
-  if (name && THROTTLING.has(name)) return true;
+  if ($retryable || (name && THROTTLING.has(name))) return true;
   if ($fault === 'client') return false;
   const status = $metadata?.httpStatusCode;
   if (status !== undefined && status >= 400 && status < 500 && status !== 429) return false;
