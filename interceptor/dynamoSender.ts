@@ -12,12 +12,12 @@ export interface MonitorTable {
   destroy(): void;
 }
 
+const TIMEOUTS = { connectionTimeoutMs: 2_000, requestTimeoutMs: 5_000 };
+
 /**
  * Our writer retries with its own backoff, so a client we build makes one attempt per send and
  * gives up on a silent endpoint after a few seconds instead of hanging a batch forever.
  */
-const TIMEOUTS = { connectionTimeoutMs: 2_000, requestTimeoutMs: 5_000 };
-
 function ownClient(config: DynamoDBClientConfig): DynamoDBClient {
   return new DynamoDBClient({
     maxAttempts: 1,
