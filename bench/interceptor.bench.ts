@@ -203,15 +203,6 @@ export default async function interceptorBench(): Promise<string> {
       }
       return results;
     };
-    const saturated = await iterations(ROUNDS);
-    // Half the bare server's saturated rate: busy, not queueing, as services mostly run.
-    const pace = Math.round(median(saturated.bare.map((r) => r.callsPerSecond)) / 200) * 100;
-    const paced = await iterations(PACED_ROUNDS, pace);
-    const stats = await monitored.ask<Record<string, number>>('stats');
-    for (const client of clients) client.close();
-    const loop = await interceptorLoopCost(config.requestLogTable, dynamo.clientConfig);
-    const addedLoop = loop.monitored - loop.bare;
-
     const summary = (rounds: Round[]) => ({
       callsPerSecond: median(rounds.map((r) => r.callsPerSecond)),
       medianMs: median(rounds.map((r) => r.medianMs)),
@@ -219,8 +210,17 @@ export default async function interceptorBench(): Promise<string> {
       main: median(rounds.map((r) => r.mainCpuMicrosPerCall)),
       elu: median(rounds.map((r) => r.eluMicrosPerCall)),
     });
+    const saturated = await iterations(ROUNDS);
     const b = summary(saturated.bare);
     const m = summary(saturated.monitored);
+    // Half the bare server's saturated rate: busy, not queueing, as services mostly run.
+    const pace = Math.round(b.callsPerSecond / 200) * 100;
+    const paced = await iterations(PACED_ROUNDS, pace);
+    const stats = await monitored.ask<Record<string, number>>('stats');
+    for (const client of clients) client.close();
+    const loop = await interceptorLoopCost(config.requestLogTable, dynamo.clientConfig);
+    const addedLoop = loop.monitored - loop.bare;
+
     const pb = summary(paced.bare);
     const pm = summary(paced.monitored);
     // Each goal compares the two rounds of one iteration, run back to back, so drift of a

@@ -11,7 +11,7 @@ import type { CallFacts } from '../interceptor/callFacts';
 import { callItem } from '../interceptor/callItem';
 import { callFacts } from '../test/fixtures/callFacts';
 import { batchWriteHttp } from '../interceptor/batchWriteHttp';
-import { monitorTable } from '../interceptor/dynamoSender';
+import { monitorTable, WRITE_TIMEOUTS } from '../interceptor/dynamoSender';
 import { resolveOptions } from '../interceptor/options';
 import { ThreadedWriter } from '../interceptor/threadedWriter';
 import { BATCH_SIZE, RequestLogWriter } from '../interceptor/writer';
@@ -74,7 +74,7 @@ async function rawHttp(
   table: string,
   items: Record<string, unknown>[],
 ): Promise<number> {
-  const sender = batchWriteHttp(client, table, { connectionTimeoutMs: 2_000, requestTimeoutMs: 5_000 });
+  const sender = batchWriteHttp(client, table, WRITE_TIMEOUTS);
   try {
     return await rawRate(
       items.map((item) => ({ key: String(item.request_id), item })),

@@ -131,12 +131,16 @@ export function answerError(status: number, answer: string): DynamoDbHttpError {
   return new DynamoDbHttpError(name, message ?? `DynamoDB answered ${status}`, status);
 }
 
-/** The SDK's rule: a server clock 5 min or more away from ours (with the offset) means skew. */
+/**
+ * A server clock 5 min or more away from ours (with the offset) means skew: DynamoDB refuses
+ * signatures dated further off than that, and nearer differences (the Date header has 1 s
+ * resolution) are not worth chasing.
+ */
 const SKEW_MS = 300_000;
 
 /**
  * The offset to sign with after an answer dated `serverDate`; unchanged unless the clocks are
- * 5 min or more apart. The SDK keeps the same offset in its config, so both stay in step.
+ * 5 min or more apart. It is the client's own `systemClockOffset`, shared with the SDK's requests.
  */
 export function correctedClockOffset(
   offsetMs: number,
@@ -154,6 +158,13 @@ interface Answer {
   readonly body: string;
 }
 
+/** A resolved target with what sends to it. */
+interface Route {
+  readonly to: BatchWriteTarget;
+  readonly signer: SignatureV4;
+  readonly agent: http.Agent;
+}
+
 /** Sends BatchWriteItem requests as the `client` would, at a fraction of its CPU per item. */
 export function batchWriteHttp(
   client: DynamoDBClient,
@@ -161,72 +172,35 @@ export function batchWriteHttp(
   options: BatchWriteHttpOptions,
 ): { send: BatchSender; destroy(): void } {
   const config = client.config;
-  let target: Promise<BatchWriteTarget> | undefined;
-  let signer: SignatureV4 | undefined;
   const agents = {
     'http:': new http.Agent({ keepAlive: true }),
     'https:': new https.Agent({ keepAlive: true }),
   };
-
-  const resolve = (): Promise<BatchWriteTarget> => {
-    target ??= resolveBatchWriteTarget(client, tableName).catch((error: unknown) => {
-      target = undefined; // try again with the next batch (credentials may come later)
-      throw error;
-    });
-    return target;
+  let route: Promise<Route> | undefined;
+  const resolve = (): Promise<Route> => {
+    route ??= resolveBatchWriteTarget(client, tableName).then(
+      (to) => ({
+        to,
+        agent: agents[to.protocol],
+        signer: new SignatureV4({
+          credentials: config.credentials,
+          region: to.signingRegion,
+          service: to.signingService,
+          sha256: config.sha256,
+          uriEscapePath: true,
+        }),
+      }),
+      (error: unknown) => {
+        route = undefined; // try again with the next batch (credentials may come later)
+        throw error;
+      },
+    );
+    return route;
   };
-
-  const post = (to: BatchWriteTarget, headers: Record<string, string>, body: string): Promise<Answer> =>
-    new Promise((done, fail) => {
-      const request = (to.protocol === 'http:' ? http : https).request(
-        {
-          agent: agents[to.protocol],
-          method: 'POST',
-          hostname: to.hostname,
-          port: to.port,
-          path: to.path,
-          headers,
-        },
-        (response) => {
-          const chunks: Buffer[] = [];
-          response.on('data', (chunk: Buffer) => chunks.push(chunk));
-          response.on('error', fail);
-          response.on('end', () =>
-            done({
-              status: response.statusCode ?? 0,
-              date: response.headers.date,
-              body: Buffer.concat(chunks).toString('utf8'),
-            }),
-          );
-        },
-      );
-      request.setTimeout(options.requestTimeoutMs, () =>
-        request.destroy(timeoutError(`no answer from DynamoDB in ${options.requestTimeoutMs} ms`)),
-      );
-      request.on('socket', (socket) => {
-        if (!socket.connecting) return;
-        const timer = setTimeout(
-          () =>
-            request.destroy(timeoutError(`no connection to DynamoDB in ${options.connectionTimeoutMs} ms`)),
-          options.connectionTimeoutMs,
-        );
-        socket.once('connect', () => clearTimeout(timer));
-        socket.once('close', () => clearTimeout(timer));
-      });
-      request.on('error', fail);
-      request.end(body);
-    });
 
   return {
     async send(items) {
-      const to = await resolve();
-      signer ??= new SignatureV4({
-        credentials: config.credentials,
-        region: to.signingRegion,
-        service: to.signingService,
-        sha256: config.sha256,
-        uriEscapePath: true,
-      });
+      const { to, signer, agent } = await resolve();
       const body = batchWriteBody(tableName, items);
       const signed = await signer.sign(
         {
@@ -246,7 +220,7 @@ export function batchWriteHttp(
         },
         { signingDate: new Date(Date.now() + config.systemClockOffset) },
       );
-      const answer = await post(to, signed.headers, body);
+      const answer = await post(to, agent, signed.headers, body, options);
       const offset = correctedClockOffset(config.systemClockOffset, answer.date, Date.now());
       const corrected = offset !== config.systemClockOffset;
       config.systemClockOffset = offset;
@@ -263,6 +237,47 @@ export function batchWriteHttp(
       agents['https:'].destroy();
     },
   };
+}
+
+/** One POST with the connection and answer timeouts; any answer resolves, a network failure rejects. */
+function post(
+  to: BatchWriteTarget,
+  agent: http.Agent,
+  headers: Record<string, string>,
+  body: string,
+  options: BatchWriteHttpOptions,
+): Promise<Answer> {
+  return new Promise((done, fail) => {
+    const request = (to.protocol === 'http:' ? http : https).request(
+      { agent, method: 'POST', hostname: to.hostname, port: to.port, path: to.path, headers },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('error', fail);
+        response.on('end', () =>
+          done({
+            status: response.statusCode ?? 0,
+            date: response.headers.date,
+            body: Buffer.concat(chunks).toString('utf8'),
+          }),
+        );
+      },
+    );
+    request.setTimeout(options.requestTimeoutMs, () =>
+      request.destroy(timeoutError(`no answer from DynamoDB in ${options.requestTimeoutMs} ms`)),
+    );
+    request.on('socket', (socket) => {
+      if (!socket.connecting) return;
+      const timer = setTimeout(
+        () => request.destroy(timeoutError(`no connection to DynamoDB in ${options.connectionTimeoutMs} ms`)),
+        options.connectionTimeoutMs,
+      );
+      socket.once('connect', () => clearTimeout(timer));
+      socket.once('close', () => clearTimeout(timer));
+    });
+    request.on('error', fail);
+    request.end(body);
+  });
 }
 
 function timeoutError(message: string): Error {

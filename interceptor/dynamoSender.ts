@@ -12,7 +12,8 @@ export interface MonitorTable {
   destroy(): void;
 }
 
-const TIMEOUTS = { connectionTimeoutMs: 2_000, requestTimeoutMs: 5_000 };
+/** The writer's request timeouts, through the SDK or batchWriteHttp alike. */
+export const WRITE_TIMEOUTS = { connectionTimeoutMs: 2_000, requestTimeoutMs: 5_000 };
 
 /**
  * Our writer retries with its own backoff, so a client we build makes one attempt per send and
@@ -22,8 +23,8 @@ function ownClient(config: DynamoDBClientConfig): DynamoDBClient {
   return new DynamoDBClient({
     maxAttempts: 1,
     requestHandler: {
-      connectionTimeout: TIMEOUTS.connectionTimeoutMs,
-      requestTimeout: TIMEOUTS.requestTimeoutMs,
+      connectionTimeout: WRITE_TIMEOUTS.connectionTimeoutMs,
+      requestTimeout: WRITE_TIMEOUTS.requestTimeoutMs,
     },
     ...config,
   });
@@ -42,9 +43,9 @@ export function monitorTable(
   // item); a client passed in, or a config with its own requestHandler (a proxy, say), keeps the
   // SDK's whole pipeline, so its middleware and handler see every request.
   const direct =
-    owned && !(dynamoDb as DynamoDBClientConfig).requestHandler
-      ? batchWriteHttp(client, tableName, TIMEOUTS)
-      : undefined;
+    dynamoDb instanceof DynamoDBClient || dynamoDb.requestHandler
+      ? undefined
+      : batchWriteHttp(client, tableName, WRITE_TIMEOUTS);
   return {
     sendBatch: direct?.send ?? sdkBatchSender(client, tableName),
     async put(item) {

@@ -233,10 +233,24 @@ describe('batchWriteHttp against a stub: signing, unprocessed items, clock skew,
   before(async () => (stub = await stubDynamo()));
   after(() => stub.close());
 
-  test('its requests carry a valid SigV4 signature, as the SDK’s do, with the same scope', async () => {
+  /** A sender and its client on the stub; both released, and the stub's log cleared, afterwards. */
+  async function withSender(
+    run: (sender: ReturnType<typeof batchWriteHttp>, client: DynamoDBClient) => Promise<void>,
+    timeouts = TIMEOUTS,
+  ): Promise<void> {
     const client = new DynamoDBClient(stub.config);
-    const sender = batchWriteHttp(client, 'requests', TIMEOUTS);
+    const sender = batchWriteHttp(client, 'requests', timeouts);
     try {
+      await run(sender, client);
+    } finally {
+      stub.received.length = 0;
+      sender.destroy();
+      client.destroy();
+    }
+  }
+
+  test('its requests carry a valid SigV4 signature, as the SDK’s do, with the same scope', () =>
+    withSender(async (sender, client) => {
       const items = [queued('a'), queued('b')];
       await sender.send(items);
       await client.send(new BatchWriteItemCommand(JSON.parse(batchWriteBody('requests', items))));
@@ -252,43 +266,30 @@ describe('batchWriteHttp against a stub: signing, unprocessed items, clock skew,
 
       // The check can fail: a changed body no longer matches the signature.
       assert.equal(verifySigV4({ ...ours!, body: ours!.body.replace('alice', 'mallory') }).valid, false);
-    } finally {
-      sender.destroy();
-      client.destroy();
-    }
-  });
+    }));
 
-  test('items DynamoDB left unprocessed come back to the writer', async () => {
-    const client = new DynamoDBClient(stub.config);
-    const sender = batchWriteHttp(client, 'requests', TIMEOUTS);
-    const items = [queued('a'), queued('b'), queued('c')];
-    stub.answers.push((response) =>
-      response.end(
-        JSON.stringify({
-          UnprocessedItems: { requests: [{ PutRequest: { Item: { request_id: { S: 'b' } } } }] },
-        }),
-      ),
-    );
-    try {
-      assert.deepEqual(await sender.send(items), [items[1]]);
-    } finally {
-      stub.received.length = 0;
-      sender.destroy();
-      client.destroy();
-    }
-  });
-
-  test('an answer that shows our clock is off corrects it, and the error is retried', async () => {
-    const client = new DynamoDBClient(stub.config);
-    const sender = batchWriteHttp(client, 'requests', TIMEOUTS);
-    const serverNow = Date.now() + 3_600_000;
-    stub.answers.push((response) => {
-      response.writeHead(400, { date: new Date(serverNow).toUTCString() });
-      response.end(
-        '{"__type":"com.amazon.coral.service#InvalidSignatureException","message":"Signature expired"}',
+  test('items DynamoDB left unprocessed come back to the writer', () =>
+    withSender(async (sender) => {
+      const items = [queued('a'), queued('b'), queued('c')];
+      stub.answers.push((response) =>
+        response.end(
+          JSON.stringify({
+            UnprocessedItems: { requests: [{ PutRequest: { Item: { request_id: { S: 'b' } } } }] },
+          }),
+        ),
       );
-    });
-    try {
+      assert.deepEqual(await sender.send(items), [items[1]]);
+    }));
+
+  test('an answer that shows our clock is off corrects it, and the error is retried', () =>
+    withSender(async (sender, client) => {
+      const serverNow = Date.now() + 3_600_000;
+      stub.answers.push((response) => {
+        response.writeHead(400, { date: new Date(serverNow).toUTCString() });
+        response.end(
+          '{"__type":"com.amazon.coral.service#InvalidSignatureException","message":"Signature expired"}',
+        );
+      });
       const error = await sender.send([queued('a')]).then(
         () => assert.fail('the stub refused it'),
         (caught: unknown) => caught,
@@ -312,50 +313,35 @@ describe('batchWriteHttp against a stub: signing, unprocessed items, clock skew,
       const [first, second] = stub.received.splice(0);
       assert.ok(Math.abs(signedAt(first!) - Date.now()) < 10_000, 'the first was signed with our clock');
       assert.ok(Math.abs(signedAt(second!) - serverNow) < 10_000, 'the second with the server’s');
-    } finally {
-      sender.destroy();
-      client.destroy();
-    }
-  });
+    }));
 
-  test('a refusal that says nothing about the clock is not retried', async () => {
-    const client = new DynamoDBClient(stub.config);
-    const sender = batchWriteHttp(client, 'requests', TIMEOUTS);
-    stub.answers.push((response) => {
-      response.writeHead(400, { date: new Date().toUTCString() });
-      response.end('{"__type":"com.amazon.coral.service#AccessDeniedException","message":"no"}');
-    });
-    try {
+  test('a refusal that says nothing about the clock is not retried', () =>
+    withSender(async (sender) => {
+      stub.answers.push((response) => {
+        response.writeHead(400, { date: new Date().toUTCString() });
+        response.end('{"__type":"com.amazon.coral.service#AccessDeniedException","message":"no"}');
+      });
       await assert.rejects(sender.send([queued('a')]), (error: unknown) => {
         assert.equal((error as Error).name, 'AccessDeniedException');
         assert.equal(isRetryableWriteError(error), false);
         return true;
       });
-    } finally {
-      stub.received.length = 0;
-      sender.destroy();
-      client.destroy();
-    }
-  });
+    }));
 
-  test('a server that never answers fails the request after the request timeout', async () => {
-    const client = new DynamoDBClient(stub.config);
-    const sender = batchWriteHttp(client, 'requests', { connectionTimeoutMs: 2_000, requestTimeoutMs: 300 });
-    stub.answers.push('never');
-    const started = Date.now();
-    try {
-      await assert.rejects(sender.send([queued('a')]), (error: unknown) => {
-        assert.equal((error as Error).name, 'TimeoutError');
-        assert.equal(isRetryableWriteError(error), true);
-        return true;
-      });
-      assert.ok(Date.now() - started < 3_000);
-    } finally {
-      stub.received.length = 0;
-      sender.destroy();
-      client.destroy();
-    }
-  });
+  test('a server that never answers fails the request after the request timeout', () =>
+    withSender(
+      async (sender) => {
+        stub.answers.push('never');
+        const started = Date.now();
+        await assert.rejects(sender.send([queued('a')]), (error: unknown) => {
+          assert.equal((error as Error).name, 'TimeoutError');
+          assert.equal(isRetryableWriteError(error), true);
+          return true;
+        });
+        assert.ok(Date.now() - started < 3_000);
+      },
+      { connectionTimeoutMs: 2_000, requestTimeoutMs: 300 },
+    ));
 });
 
 describe('batchWriteHttp against DynamoDB Local', () => {
