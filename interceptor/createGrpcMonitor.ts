@@ -9,7 +9,7 @@ import { startHeartbeats, type HeartbeatLoop } from './heartbeats';
 import { monitorInterceptor } from './monitorInterceptor';
 import { resolveOptions, type GrpcMonitorOptions } from './options';
 import { RequestLogWriter, type WriterOptions } from './writer';
-import { ThreadedWriter, type ItemWriter } from './threadedWriter';
+import { ThreadedWriter, type ItemWriter, type WriterPriority } from './threadedWriter';
 
 export interface GrpcMonitor {
   /** Put it first in `new grpc.Server({ interceptors: [monitor.interceptor, ...] })`. */
@@ -52,7 +52,7 @@ export function createGrpcMonitor(options: GrpcMonitorOptions = {}): GrpcMonitor
     settings,
     itemOptions,
     options.writerThread,
-    settings.writerNiceness,
+    { niceness: settings.writerNiceness, idle: settings.writerIdle },
   );
   const log = settings.log;
 
@@ -128,11 +128,11 @@ function createWriter(
   options: WriterOptions,
   itemOptions: CallItemOptions,
   wantThread: boolean | undefined,
-  niceness: number,
+  priority: WriterPriority,
 ): ItemWriter {
   if ((wantThread ?? true) && transferable(dynamoDb)) {
     try {
-      return new ThreadedWriter(tableName, dynamoDb, options, itemOptions, niceness);
+      return new ThreadedWriter(tableName, dynamoDb, options, itemOptions, priority);
     } catch {
       // fall through to the inline writer
     }
