@@ -8,6 +8,7 @@
  * writer's work is included).
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import * as grpc from '@grpc/grpc-js';
@@ -43,6 +44,7 @@ async function serve(): Promise<void> {
         tableName: table,
         dynamoDb: JSON.parse(process.env.BENCH_DYNAMODB!),
         console: false,
+        writerIdle: process.env.BENCH_WRITER_IDLE !== 'false',
       })
     : undefined;
   const server = await startEchoServer(monitor ? [monitor.interceptor] : []);
@@ -101,9 +103,20 @@ async function spawnServer(env: Record<string, string>): Promise<Remote> {
   };
 }
 
-interface Sides {
-  bare: Round[];
-  monitored: Round[];
+type Side = 'bare' | 'monitored' | 'niced';
+type Sides = Record<Side, Round[]>;
+const SIDES: Side[] = ['bare', 'monitored', 'niced'];
+
+/** Threads of process `pid` under SCHED_IDLE (policy 5 in /proc/<pid>/task/<id>/stat); 0 off Linux. */
+function idleThreads(pid: number): number {
+  try {
+    return readdirSync(`/proc/${pid}/task`).filter((id) => {
+      const stat = readFileSync(`/proc/${pid}/task/${id}/stat`, 'utf8');
+      return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[38] === '5';
+    }).length;
+  } catch {
+    return 0;
+  }
 }
 
 interface Round {
@@ -167,38 +180,49 @@ const fmt = (n: number, digits = 1) => n.toFixed(digits);
 
 export default async function interceptorBench(): Promise<string> {
   const dynamo = await startDynamoDbLocal({ niceness: 19, idle: true });
-  const servers: Remote[] = [];
+  const started: Remote[] = [];
   try {
     const config = { ...DEFAULTS, requestLogTable: 'bench-requests', statsTable: 'bench-stats' };
     const admin = new DynamoDBClient({ ...dynamo.clientConfig, maxAttempts: 1 });
     await ensureTables(admin, config);
     admin.destroy();
-    const bare = await spawnServer({});
-    servers.push(bare);
-    const monitored = await spawnServer({
+    const start = async (env: Record<string, string>) => {
+      const remote = await spawnServer(env);
+      started.push(remote);
+      return remote;
+    };
+    const monitoredEnv = {
       BENCH_TABLE: config.requestLogTable,
       BENCH_DYNAMODB: JSON.stringify(dynamo.clientConfig),
-    });
-    servers.push(monitored);
-    const clients = [bare, monitored].map(
-      (s) =>
+    };
+    const servers: Record<Side, Remote> = {
+      bare: await start({}),
+      monitored: await start(monitoredEnv),
+      niced: await start({ ...monitoredEnv, BENCH_WRITER_IDLE: 'false' }),
+    };
+    const clients = Object.fromEntries(
+      Object.entries(servers).map(([name, s]) => [
+        name,
         new EchoServiceClient(
           `127.0.0.1:${s.port}`,
           grpc.credentials.createInsecure(),
         ) as unknown as UnaryClient,
-    );
-    await drive(clients[0]!, WARMUP_CALLS);
-    await drive(clients[1]!, WARMUP_CALLS);
-    await monitored.ask('flush');
+      ]),
+    ) as Record<Side, UnaryClient>;
+    for (const name of SIDES) {
+      await drive(clients[name], WARMUP_CALLS);
+      await servers[name].ask('flush');
+    }
+    const writerIdle =
+      idleThreads(servers.monitored.child.pid!) > 0 && idleThreads(servers.niced.child.pid!) === 0;
 
-    /** Back-to-back bare and monitored rounds, in alternating order so drift falls on both sides. */
-    const iterations = async (count: number, pace?: number) => {
-      const results: Sides = { bare: [], monitored: [] };
+    /** Back-to-back rounds of each side, in rotating order so drift falls on all sides. */
+    const iterations = async (count: number, sides: Side[], pace?: number) => {
+      const results: Sides = { bare: [], monitored: [], niced: [] };
       for (let i = 0; i < count; i++) {
-        const order = i % 2 === 0 ? (['bare', 'monitored'] as const) : (['monitored', 'bare'] as const);
-        for (const name of order) {
-          const index = name === 'bare' ? 0 : 1;
-          results[name].push(await round(servers[index]!, clients[index]!, pace));
+        for (let k = 0; k < sides.length; k++) {
+          const name = sides[(i + k) % sides.length]!;
+          results[name].push(await round(servers[name], clients[name], pace));
         }
       }
       return results;
@@ -210,14 +234,14 @@ export default async function interceptorBench(): Promise<string> {
       main: median(rounds.map((r) => r.mainCpuMicrosPerCall)),
       elu: median(rounds.map((r) => r.eluMicrosPerCall)),
     });
-    const saturated = await iterations(ROUNDS);
+    const saturated = await iterations(ROUNDS, SIDES);
     const b = summary(saturated.bare);
     const m = summary(saturated.monitored);
     // Half the bare server's saturated rate: busy, not queueing, as services mostly run.
     const pace = Math.round(b.callsPerSecond / 200) * 100;
-    const paced = await iterations(PACED_ROUNDS, pace);
-    const stats = await monitored.ask<Record<string, number>>('stats');
-    for (const client of clients) client.close();
+    const paced = await iterations(PACED_ROUNDS, SIDES, pace);
+    const stats = await servers.monitored.ask<Record<string, number>>('stats');
+    for (const client of Object.values(clients)) client.close();
     const loop = await interceptorLoopCost(config.requestLogTable, dynamo.clientConfig);
     const addedLoop = loop.monitored - loop.bare;
 
@@ -225,19 +249,37 @@ export default async function interceptorBench(): Promise<string> {
     const pm = summary(paced.monitored);
     // Each goal compares the two rounds of one iteration, run back to back, so drift of a
     // shared machine between iterations cancels; the median of those paired figures is reported.
-    const paired = (results: Sides, figure: (bare: Round, monitored: Round) => number) =>
-      median(results.bare.map((bare, i) => figure(bare, results.monitored[i]!)));
+    const paired = (
+      results: Sides,
+      figure: (bare: Round, monitored: Round) => number,
+      side: Side = 'monitored',
+    ) => median(results.bare.map((bare, i) => figure(bare, results[side][i]!)));
     const ratio = paired(saturated, (bare, mon) => mon.callsPerSecond / bare.callsPerSecond);
     const addedCpu = paired(saturated, (bare, mon) => mon.mainCpuMicrosPerCall - bare.mainCpuMicrosPerCall);
     const addedProcessCpu = paired(saturated, (bare, mon) => mon.cpuMicrosPerCall - bare.cpuMicrosPerCall);
     const addedElu = paired(saturated, (bare, mon) => mon.eluMicrosPerCall - bare.eluMicrosPerCall);
     const addedLatencyUs = paired(saturated, (bare, mon) => (mon.medianMs - bare.medianMs) * 1000);
     const addedPacedLatencyUs = paired(paced, (bare, mon) => (mon.medianMs - bare.medianMs) * 1000);
+    const pn = summary(paced.niced);
+    const n = summary(saturated.niced);
+    const nicedRatio = paired(saturated, (bare, mon) => mon.callsPerSecond / bare.callsPerSecond, 'niced');
+    const nicedCpu = paired(
+      saturated,
+      (bare, mon) => mon.mainCpuMicrosPerCall - bare.mainCpuMicrosPerCall,
+      'niced',
+    );
+    const nicedProcessCpu = paired(
+      saturated,
+      (bare, mon) => mon.cpuMicrosPerCall - bare.cpuMicrosPerCall,
+      'niced',
+    );
+    const nicedPacedLatencyUs = paired(paced, (bare, mon) => (mon.medianMs - bare.medianMs) * 1000, 'niced');
     const verdict = (ok: boolean) => (ok ? 'met' : 'NOT met');
     return `
 Same unary server (fixture EchoService, one process each), ${CONCURRENCY} concurrent callers over one channel,
-${ROUNDS} iterations of two back-to-back rounds (bare and monitored, in alternating order) of ${CALLS_PER_ROUND} calls
-after ${WARMUP_CALLS} warm-up calls. The table has the medians of each side's rounds; each goal's figure is the
+${ROUNDS} iterations of back-to-back rounds of ${CALLS_PER_ROUND} calls, one per server in rotating order: bare, monitored (the defaults),
+and monitored with \`writerIdle: false\` (its writer thread at nice 10 under the normal policy),
+after ${WARMUP_CALLS} warm-up calls on each. The table has the medians of each side's rounds; each goal's figure is the
 median over the iterations of that iteration's ratio or difference, so drift between iterations cancels.
 The monitored server writes every call to DynamoDB Local; its CPU is counted until the round's items are flushed.
 
@@ -245,8 +287,10 @@ The monitored server writes every call to DynamoDB Local; its CPU is counted unt
 |---|---:|---:|---:|---:|---:|
 | bare | ${fmt(b.callsPerSecond, 0)} | ${fmt(b.medianMs * 1000, 0)} µs | ${fmt(b.main)} µs | ${fmt(b.cpu)} µs | ${fmt(b.elu)} µs |
 | with monitor | ${fmt(m.callsPerSecond, 0)} | ${fmt(m.medianMs * 1000, 0)} µs | ${fmt(m.main)} µs | ${fmt(m.cpu)} µs | ${fmt(m.elu)} µs |
+| with monitor, writer at nice 10 (\`writerIdle: false\`) | ${fmt(n.callsPerSecond, 0)} | ${fmt(n.medianMs * 1000, 0)} µs | ${fmt(n.main)} µs | ${fmt(n.cpu)} µs | ${fmt(n.elu)} µs |
 | bare, paced at ${pace} calls/s | ${fmt(pb.callsPerSecond, 0)} | ${fmt(pb.medianMs * 1000, 0)} µs | ${fmt(pb.main)} µs | ${fmt(pb.cpu)} µs | ${fmt(pb.elu)} µs |
 | with monitor, paced at ${pace} calls/s | ${fmt(pm.callsPerSecond, 0)} | ${fmt(pm.medianMs * 1000, 0)} µs | ${fmt(pm.main)} µs | ${fmt(pm.cpu)} µs | ${fmt(pm.elu)} µs |
+| with monitor, writer at nice 10 (\`writerIdle: false\`), paced | ${fmt(pn.callsPerSecond, 0)} | ${fmt(pn.medianMs * 1000, 0)} µs | ${fmt(pn.main)} µs | ${fmt(pn.cpu)} µs | ${fmt(pn.elu)} µs |
 
 | goal | measured | |
 |---|---:|---|
@@ -263,7 +307,10 @@ the added latency is the throughput loss seen another way (1 % of throughput is 
 ${CONCURRENCY} callers, call i due i ÷ ${pace} s after the start), calls rarely wait for each other, so the
 difference is what the monitor adds to a call itself.
 
-The writer runs on its own thread at nice 10 (the defaults): the event-loop thread's CPU is the
+With \`writerIdle: false\`, the same figures are: added median latency ${fmt(nicedPacedLatencyUs, 0)} µs paced; throughput ratio
+${fmt(nicedRatio, 3)}, added event-loop CPU ${fmt(nicedCpu)} µs (whole process ${fmt(nicedProcessCpu)} µs) saturated.
+
+The writer runs on its own thread under SCHED_IDLE at nice 10 (the defaults; ${writerIdle ? 'checked in /proc: the monitored server has a thread under SCHED_IDLE, the nice-10 one none' : 'NOT in effect here: chrt is missing or refused, so the writer ran at nice 10'}): the event-loop thread's CPU is the
 scheduler's count for that thread (/proc/…/schedstat). "Event-loop busy" is wall time and counts
 time the loop waited for a CPU on a loaded machine. DynamoDB Local runs under SCHED_IDLE at nice 19: in
 production the database is a remote service, so here it only gets the CPU the client and the servers leave. Load average at the end: ${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} cores.
@@ -278,7 +325,7 @@ event-loop CPU ${fmt(loop.bare, 2)} µs a call bare, ${fmt(loop.monitored, 2)} �
 Writer after the run: ${JSON.stringify(stats)}.
 `;
   } finally {
-    await Promise.all(servers.map((s) => s.ask('stop').catch(() => undefined)));
+    await Promise.all(started.map((s) => s.ask('stop').catch(() => undefined)));
     await dynamo.stop();
   }
 }
