@@ -60,11 +60,12 @@ export interface GrpcMonitorOptions {
   writerNiceness?: number;
   /**
    * Run the writer thread under Linux's SCHED_IDLE policy (set with `chrt`, where installed): it
-   * then only uses CPU the service's own threads leave idle, and a gRPC event loop that wakes up
-   * takes the core from it at once, so the writer adds no wait to calls. On a machine whose CPUs
-   * are all busy for long, the writer falls behind and its bounded queue drops (and counts) the
-   * oldest records. Where chrt is missing or not allowed, the thread keeps `writerNiceness`.
-   * false: `writerNiceness` only. @default true
+   * then only uses CPU the machine's other threads leave idle, and a gRPC event loop that wakes
+   * up takes the core from it at once instead of possibly waiting out its time slice. For
+   * services with CPU to spare that care about every 100 µs of latency. The price: while the
+   * machine's CPUs are all busy, the writer barely runs, so records reach DynamoDB late and a
+   * long spell fills the queue, which then drops (and counts) the oldest. Where chrt is missing
+   * or not allowed, the thread keeps `writerNiceness`. @default false
    */
   writerIdle?: boolean;
   /** Heartbeat period with `server`. @default 5000 */
@@ -174,7 +175,7 @@ export function resolveOptions(
     maxConcurrentWrites: Math.floor(positive('maxConcurrentWrites', options.maxConcurrentWrites, 4)),
     maxRetryDelayMs: positive('maxRetryDelayMs', options.maxRetryDelayMs, 2_000),
     writerNiceness: niceness(options.writerNiceness),
-    writerIdle: options.writerIdle ?? true,
+    writerIdle: options.writerIdle ?? false,
     heartbeatIntervalMs: positive('heartbeatIntervalMs', options.heartbeatIntervalMs, 5_000),
     deadlineMarginMs: options.deadlineMarginMs ?? 100,
   };

@@ -75,7 +75,7 @@ describe('ThreadedWriter', () => {
   });
 
   test(
-    'the thread runs under SCHED_IDLE at writerNiceness by default, and under the normal policy with writerIdle: false',
+    'with writerIdle the thread runs under SCHED_IDLE at writerNiceness; by default, under the normal policy',
     { skip: !canCheckPolicy },
     async () => {
       const config = await db.createTables();
