@@ -139,10 +139,13 @@ export default async function writerBench(): Promise<string> {
         items(`inline${r}`, ITEMS),
       );
       sender.destroy();
-      const threaded = new ThreadedWriter(table, dynamo.clientConfig, writerOptions, ITEM_OPTIONS, {
-        niceness: writerOptions.writerNiceness,
-        idle: writerOptions.writerIdle,
-      });
+      const threaded = new ThreadedWriter(
+        table,
+        dynamo.clientConfig,
+        writerOptions,
+        ITEM_OPTIONS,
+        writerOptions.writerNiceness,
+      );
       // The thread loads its modules (and tsx) when it starts: warm it up outside the timing.
       for (const entry of calls(`thread-warm${r}`, 50)) threaded.enqueue(entry);
       await threaded.flush();

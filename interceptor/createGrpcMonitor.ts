@@ -9,7 +9,7 @@ import { startHeartbeats, type HeartbeatLoop } from './heartbeats';
 import { monitorInterceptor } from './monitorInterceptor';
 import { resolveOptions, type GrpcMonitorOptions } from './options';
 import { RequestLogWriter, type WriterOptions } from './writer';
-import { ThreadedWriter, type ItemWriter, type WriterPriority } from './threadedWriter';
+import { ThreadedWriter, type ItemWriter } from './threadedWriter';
 
 export interface GrpcMonitor {
   /** Put it first in `new grpc.Server({ interceptors: [monitor.interceptor, ...] })`. */
@@ -52,7 +52,7 @@ export function createGrpcMonitor(options: GrpcMonitorOptions = {}): GrpcMonitor
     settings,
     itemOptions,
     options.writerThread,
-    { niceness: settings.writerNiceness, idle: settings.writerIdle },
+    settings.writerNiceness,
   );
   const log = settings.log;
 
@@ -128,11 +128,11 @@ function createWriter(
   options: WriterOptions,
   itemOptions: CallItemOptions,
   wantThread: boolean | undefined,
-  priority: WriterPriority,
+  niceness: number,
 ): ItemWriter {
   if ((wantThread ?? true) && transferable(dynamoDb)) {
     try {
-      return new ThreadedWriter(tableName, dynamoDb, options, itemOptions, priority);
+      return new ThreadedWriter(tableName, dynamoDb, options, itemOptions, niceness);
     } catch {
       // fall through to the inline writer
     }

@@ -58,16 +58,6 @@ export interface GrpcMonitorOptions {
    * the service's priority. @default 10
    */
   writerNiceness?: number;
-  /**
-   * Run the writer thread under Linux's SCHED_IDLE policy (set with `chrt`, where installed): it
-   * then only uses CPU the machine's other threads leave idle, and a gRPC event loop that wakes
-   * up takes the core from it at once instead of possibly waiting out its time slice. For
-   * services with CPU to spare that care about every 100 µs of latency. The price: while the
-   * machine's CPUs are all busy, the writer barely runs, so records reach DynamoDB late and a
-   * long spell fills the queue, which then drops (and counts) the oldest. Where chrt is missing
-   * or not allowed, the thread keeps `writerNiceness`. @default false
-   */
-  writerIdle?: boolean;
   /** Heartbeat period with `server`. @default 5000 */
   heartbeatIntervalMs?: number;
   /**
@@ -94,7 +84,6 @@ export interface ResolvedOptions {
   maxConcurrentWrites: number;
   maxRetryDelayMs: number;
   writerNiceness: number;
-  writerIdle: boolean;
   heartbeatIntervalMs: number;
   deadlineMarginMs: number;
 }
@@ -175,7 +164,6 @@ export function resolveOptions(
     maxConcurrentWrites: Math.floor(positive('maxConcurrentWrites', options.maxConcurrentWrites, 4)),
     maxRetryDelayMs: positive('maxRetryDelayMs', options.maxRetryDelayMs, 2_000),
     writerNiceness: niceness(options.writerNiceness),
-    writerIdle: options.writerIdle ?? false,
     heartbeatIntervalMs: positive('heartbeatIntervalMs', options.heartbeatIntervalMs, 5_000),
     deadlineMarginMs: options.deadlineMarginMs ?? 100,
   };

@@ -6,12 +6,6 @@ import type { CallItemOptions } from './callItem';
 import { COUNTER, COUNTER_SLOTS, type FromWriter, type ToWriter, type WriterInit } from './writerProtocol';
 import type { WriterOptions } from './writer';
 
-/** The writer thread's CPU priority: a nice value, and whether to run under SCHED_IDLE. */
-export interface WriterPriority {
-  niceness: number;
-  idle: boolean;
-}
-
 /** What the monitor needs from a writer, wherever it runs. */
 export interface ItemWriter {
   /** Queues the call's item (formatting and the codec run wherever the writer runs). */
@@ -51,7 +45,7 @@ const MAX_POST = 4 * POST_BATCH;
 
 /**
  * Records handed off to the thread but not yet taken in are bounded too, so that a thread
- * starved of CPU (see writerIdle, writerNiceness) cannot let them pile up: one batch at a time is in transit
+ * starved of CPU (see writerNiceness) cannot let them pile up: one batch at a time is in transit
  * (the next waits until the thread has taken it in), and the outbox holds at most
  * maxQueueItems, beyond which its oldest record is dropped and counted. So at most twice
  * maxQueueItems are between the event loop and the thread's queue.
@@ -83,8 +77,8 @@ export class ThreadedWriter implements ItemWriter {
     dynamoDb: DynamoDBClientConfig,
     options: WriterOptions,
     itemOptions: CallItemOptions,
-    /** The thread's CPU priority (GrpcMonitorOptions.writerNiceness and writerIdle). */
-    priority: WriterPriority = { niceness: 0, idle: false },
+    /** The thread's nice value (GrpcMonitorOptions.writerNiceness). */
+    niceness = 0,
   ) {
     this.outboxLimit = options.maxQueueItems;
     const shared = new SharedArrayBuffer(COUNTER_SLOTS * 8);
@@ -100,8 +94,7 @@ export class ThreadedWriter implements ItemWriter {
       tableName,
       dynamoDb,
       writer,
-      niceness: priority.niceness,
-      idle: priority.idle,
+      niceness,
       itemOptions: {
         shards: itemOptions.shards,
         slowThresholdMs: itemOptions.slowThresholdMs,

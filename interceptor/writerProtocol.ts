@@ -11,8 +11,6 @@ export interface WriterInit {
   itemOptions: CallItemOptions;
   /** The thread's nice value (see GrpcMonitorOptions.writerNiceness). */
   niceness: number;
-  /** Run the thread under SCHED_IDLE (see GrpcMonitorOptions.writerIdle). */
-  idle: boolean;
   /** Shared counters the thread keeps current: see COUNTER. */
   counters: SharedArrayBuffer;
 }

@@ -2,16 +2,23 @@
  * The writer thread's entry: a RequestLogWriter and the DynamoDB client live here, so the SDK's
  * marshalling, signing and HTTP work never runs on the gRPC event loop.
  */
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { CallFacts } from './callFacts';
 import { callItem } from './callItem';
 import { monitorTable } from './dynamoSender';
 import { COUNTER, type FromWriter, type ToWriter, type WriterInit } from './writerProtocol';
 import { RequestLogWriter } from './writer';
-import { lowerThreadPriority } from './threadPriority';
 
 const init = workerData as WriterInit;
-lowerThreadPriority(init.niceness, init.idle);
+// setpriority on Linux renices the calling thread alone (elsewhere it would be the whole process).
+if (init.niceness > 0 && process.platform === 'linux') {
+  try {
+    setPriority(init.niceness);
+  } catch {
+    // not allowed here: the writer keeps the service's priority
+  }
+}
 const port = parentPort!;
 const table = monitorTable(init.dynamoDb, init.tableName);
 const writer = new RequestLogWriter(table.sendBatch, init.writer);
