@@ -173,8 +173,9 @@ const fmt = (n: number, digits = 1) => n.toFixed(digits);
 export default async function interceptorBench(): Promise<string> {
   const dynamo = await startDynamoDbLocal({ niceness: 19, idle: true });
   const started: Remote[] = [];
-  const stub = await startStubDynamoDb();
+  let stub: { endpoint: string; child: ChildProcess } | undefined;
   try {
+    stub = await startStubDynamoDb();
     const config = { ...DEFAULTS, requestLogTable: 'bench-requests', statsTable: 'bench-stats' };
     const admin = new DynamoDBClient({ ...dynamo.clientConfig, maxAttempts: 1 });
     await ensureTables(admin, config);
@@ -241,41 +242,23 @@ export default async function interceptorBench(): Promise<string> {
 
     const pb = summary(paced.bare);
     const pm = summary(paced.monitored);
-    // Each goal compares the two rounds of one iteration, run back to back, so drift of a
-    // shared machine between iterations cancels; the median of those paired figures is reported.
-    const paired = (
-      results: Sides,
-      figure: (bare: Round, monitored: Round) => number,
-      side: Side = 'monitored',
-    ) => median(results.bare.map((bare, i) => figure(bare, results[side][i]!)));
-    const ratio = paired(saturated, (bare, mon) => mon.callsPerSecond / bare.callsPerSecond);
-    const addedCpu = paired(saturated, (bare, mon) => mon.mainCpuMicrosPerCall - bare.mainCpuMicrosPerCall);
-    const addedProcessCpu = paired(saturated, (bare, mon) => mon.cpuMicrosPerCall - bare.cpuMicrosPerCall);
-    const addedElu = paired(saturated, (bare, mon) => mon.eluMicrosPerCall - bare.eluMicrosPerCall);
-    const addedLatencyUs = paired(saturated, (bare, mon) => (mon.medianMs - bare.medianMs) * 1000);
-    const addedPacedLatencyUs = paired(paced, (bare, mon) => (mon.medianMs - bare.medianMs) * 1000);
+    // Each figure compares the rounds of one iteration, run within seconds of each other, so
+    // drift of a shared machine between iterations cancels; the median of those paired figures is reported.
+    const paired = (results: Sides, side: Side, figure: (bare: Round, monitored: Round) => number) =>
+      median(results.bare.map((bare, i) => figure(bare, results[side][i]!)));
+    /** What a monitored side adds to the bare server. */
+    const added = (side: Side) => ({
+      ratio: paired(saturated, side, (bare, mon) => mon.callsPerSecond / bare.callsPerSecond),
+      loopCpu: paired(saturated, side, (bare, mon) => mon.mainCpuMicrosPerCall - bare.mainCpuMicrosPerCall),
+      processCpu: paired(saturated, side, (bare, mon) => mon.cpuMicrosPerCall - bare.cpuMicrosPerCall),
+      elu: paired(saturated, side, (bare, mon) => mon.eluMicrosPerCall - bare.eluMicrosPerCall),
+      latencyUs: paired(saturated, side, (bare, mon) => (mon.medianMs - bare.medianMs) * 1000),
+      pacedLatencyUs: paired(paced, side, (bare, mon) => (mon.medianMs - bare.medianMs) * 1000),
+    });
+    const monitor = added('monitored');
+    const stubbed = added('stubbed');
     const ps = summary(paced.stubbed);
     const st = summary(saturated.stubbed);
-    const stubbedPacedLatencyUs = paired(
-      paced,
-      (bare, mon) => (mon.medianMs - bare.medianMs) * 1000,
-      'stubbed',
-    );
-    const stubbedLatencyUs = paired(
-      saturated,
-      (bare, mon) => (mon.medianMs - bare.medianMs) * 1000,
-      'stubbed',
-    );
-    const stubbedRatio = paired(
-      saturated,
-      (bare, mon) => mon.callsPerSecond / bare.callsPerSecond,
-      'stubbed',
-    );
-    const stubbedCpu = paired(
-      saturated,
-      (bare, mon) => mon.mainCpuMicrosPerCall - bare.mainCpuMicrosPerCall,
-      'stubbed',
-    );
     const verdict = (ok: boolean) => (ok ? 'met' : 'NOT met');
     return `
 Same unary server (fixture EchoService, one process each), ${CONCURRENCY} concurrent callers over one channel,
@@ -296,11 +279,11 @@ The monitored server writes every call to DynamoDB Local; its CPU is counted unt
 
 | goal | measured | |
 |---|---:|---|
-| throughput ratio ≥ 0.95 | ${fmt(ratio, 3)} | ${verdict(ratio >= 0.95)} |
-| added event-loop CPU ≤ 10 µs/call, server under load | ${fmt(addedCpu)} µs (whole process incl. writer thread: ${fmt(addedProcessCpu)} µs; loop busy: ${fmt(addedElu)} µs) | ${verdict(addedCpu <= 10)} |
+| throughput ratio ≥ 0.95 | ${fmt(monitor.ratio, 3)} | ${verdict(monitor.ratio >= 0.95)} |
+| added event-loop CPU ≤ 10 µs/call, server under load | ${fmt(monitor.loopCpu)} µs (whole process incl. writer thread: ${fmt(monitor.processCpu)} µs; loop busy: ${fmt(monitor.elu)} µs) | ${verdict(monitor.loopCpu <= 10)} |
 | added event-loop CPU ≤ 10 µs/call, in isolation (below) | ${fmt(addedLoop)} µs | ${verdict(addedLoop <= 10)} |
-| added median latency ≤ 50 µs, paced at half the bare throughput | ${fmt(addedPacedLatencyUs, 0)} µs | ${verdict(addedPacedLatencyUs <= 50)} |
-| added median latency ≤ 50 µs, saturated | ${fmt(addedLatencyUs, 0)} µs | ${verdict(addedLatencyUs <= 50)} |
+| added median latency ≤ 50 µs, paced at half the bare throughput | ${fmt(monitor.pacedLatencyUs, 0)} µs | ${verdict(monitor.pacedLatencyUs <= 50)} |
+| added median latency ≤ 50 µs, saturated | ${fmt(monitor.latencyUs, 0)} µs | ${verdict(monitor.latencyUs <= 50)} |
 
 Saturated, the ${CONCURRENCY} callers keep the machine's 2 cores busy (the client, the server and its writer thread
 share them), so a call's latency is mostly the wait behind the calls ahead of it: ${CONCURRENCY} ÷ throughput. There
@@ -313,8 +296,8 @@ DynamoDB Local runs on the same 2 cores, and its own work (a JVM, for every item
 the monitored server's calls wait behind here; a remote DynamoDB costs the server's machine nothing.
 So a third server, monitored with the defaults, writes to a stand-in for DynamoDB (a small HTTP
 server, also under SCHED_IDLE) that answers every BatchWriteItem at once: the monitor does all of
-its own work, the database none. Against it: added median latency ${fmt(stubbedPacedLatencyUs, 0)} µs paced and
-${fmt(stubbedLatencyUs, 0)} µs saturated, throughput ratio ${fmt(stubbedRatio, 3)}, added event-loop CPU ${fmt(stubbedCpu)} µs.
+its own work, the database none. Against it: added median latency ${fmt(stubbed.pacedLatencyUs, 0)} µs paced and
+${fmt(stubbed.latencyUs, 0)} µs saturated, throughput ratio ${fmt(stubbed.ratio, 3)}, added event-loop CPU ${fmt(stubbed.loopCpu)} µs.
 
 The writer runs on its own thread at nice 10 (the defaults): the event-loop thread's CPU is the
 scheduler's count for that thread (/proc/…/schedstat). "Event-loop busy" is wall time and counts
@@ -332,7 +315,7 @@ Writer after the run: ${JSON.stringify(stats)}.
 `;
   } finally {
     await Promise.all(started.map((s) => s.ask('stop').catch(() => undefined)));
-    stub.child.kill();
+    stub?.child.kill();
     await dynamo.stop();
   }
 }
