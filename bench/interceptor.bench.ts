@@ -80,20 +80,29 @@ interface Remote {
   child: ChildProcess;
 }
 
-async function spawnServer(env: Record<string, string>): Promise<Remote> {
+/** Forks this file in `role` and waits for the port it reports ready on. */
+async function forkRole(
+  role: 'server' | 'stub',
+  env: Record<string, string>,
+): Promise<{ child: ChildProcess; port: number }> {
   const child = fork(import.meta.filename, [], {
     execArgv: ['--import', 'tsx'],
-    env: { ...process.env, ...env, [ROLE_ENV]: 'server', NODE_ENV: 'production' },
+    env: { ...process.env, ...env, [ROLE_ENV]: role, NODE_ENV: 'production' },
   });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`bench ${role} exited with ${code}`)));
+    child.once('message', (message: { ready: number }) => resolve(message.ready));
+  });
+  return { child, port };
+}
+
+async function spawnServer(env: Record<string, string>): Promise<Remote> {
+  const { child, port } = await forkRole('server', env);
   const pending = new Map<number, (value: unknown) => void>();
   let nextId = 0;
-  const port = await new Promise<number>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`bench server exited with ${code}`)));
-    child.on('message', (message: { ready?: number; id?: number; result?: unknown }) => {
-      if (message.ready) resolve(message.ready);
-      else if (message.id !== undefined) pending.get(message.id)?.(message.result);
-    });
-  });
+  child.on('message', (message: { id: number; result?: unknown }) =>
+    pending.get(message.id)?.(message.result),
+  );
   return {
     port,
     child,
@@ -343,14 +352,7 @@ function serveStub(): void {
 
 /** The stub in its own process, under SCHED_IDLE like DynamoDB Local (where chrt exists). */
 async function startStubDynamoDb(): Promise<{ endpoint: string; child: ChildProcess }> {
-  const child = fork(import.meta.filename, [], {
-    execArgv: ['--import', 'tsx'],
-    env: { ...process.env, [ROLE_ENV]: 'stub' },
-  });
-  const port = await new Promise<number>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`stub DynamoDB exited with ${code}`)));
-    child.once('message', (message: { ready: number }) => resolve(message.ready));
-  });
+  const { child, port } = await forkRole('stub', {});
   spawnSync('chrt', ['--all-tasks', '--idle', '--pid', '0', String(child.pid)], { stdio: 'ignore' });
   return { endpoint: `http://127.0.0.1:${port}`, child };
 }

@@ -172,24 +172,21 @@ export function batchWriteHttp(
   options: BatchWriteHttpOptions,
 ): { send: BatchSender; destroy(): void } {
   const config = client.config;
-  const agents = {
-    'http:': new http.Agent({ keepAlive: true }),
-    'https:': new https.Agent({ keepAlive: true }),
-  };
+  let agent: http.Agent | undefined;
   let route: Promise<Route> | undefined;
   const resolve = (): Promise<Route> => {
     route ??= resolveBatchWriteTarget(client, tableName).then(
-      (to) => ({
-        to,
-        agent: agents[to.protocol],
-        signer: new SignatureV4({
+      (to) => {
+        agent = new (to.protocol === 'http:' ? http : https).Agent({ keepAlive: true });
+        const signer = new SignatureV4({
           credentials: config.credentials,
           region: to.signingRegion,
           service: to.signingService,
           sha256: config.sha256,
           uriEscapePath: true,
-        }),
-      }),
+        });
+        return { to, agent, signer };
+      },
       (error: unknown) => {
         route = undefined; // try again with the next batch (credentials may come later)
         throw error;
@@ -233,8 +230,7 @@ export function batchWriteHttp(
       throw error;
     },
     destroy() {
-      agents['http:'].destroy();
-      agents['https:'].destroy();
+      agent?.destroy();
     },
   };
 }

@@ -14,13 +14,13 @@ import {
   unprocessedItems,
 } from '../../interceptor/batchWriteHttp';
 import { callItem } from '../../interceptor/callItem';
+import { WRITE_TIMEOUTS } from '../../interceptor/dynamoSender';
 import { isRetryableWriteError } from '../../interceptor/retryPolicy';
 import type { QueuedItem } from '../../interceptor/writer';
 import { callFacts } from '../fixtures/callFacts';
 import { startTestDynamo, type TestDynamo } from '../harness/dynamo';
 
 const OPTIONS = { shards: 4, slowThresholdMs: 1000, retentionDays: 30 };
-const TIMEOUTS = { connectionTimeoutMs: 2_000, requestTimeoutMs: 5_000 };
 const CREDENTIALS = {
   accessKeyId: 'AKIDEXAMPLE',
   secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
@@ -236,7 +236,7 @@ describe('batchWriteHttp against a stub: signing, unprocessed items, clock skew,
   /** A sender and its client on the stub; both released, and the stub's log cleared, afterwards. */
   async function withSender(
     run: (sender: ReturnType<typeof batchWriteHttp>, client: DynamoDBClient) => Promise<void>,
-    timeouts = TIMEOUTS,
+    timeouts = WRITE_TIMEOUTS,
   ): Promise<void> {
     const client = new DynamoDBClient(stub.config);
     const sender = batchWriteHttp(client, 'requests', timeouts);
@@ -355,7 +355,7 @@ describe('batchWriteHttp against DynamoDB Local', () => {
 
   test('batches land as the items the writer queued', async () => {
     const client = new DynamoDBClient({ ...dynamo.clientConfig, maxAttempts: 1 });
-    const sender = batchWriteHttp(client, table, TIMEOUTS);
+    const sender = batchWriteHttp(client, table, WRITE_TIMEOUTS);
     const items = Array.from({ length: 60 }, (_, i) =>
       queued(`id-${i}`, i % 3 ? {} : { status: 'error', code: 13, details: `boom ${i} “quoted”` }),
     );
@@ -377,8 +377,8 @@ describe('batchWriteHttp against DynamoDB Local', () => {
 
   test('DynamoDB’s refusals arrive named, and only the transient ones are retried', async () => {
     const client = new DynamoDBClient({ ...dynamo.clientConfig, maxAttempts: 1 });
-    const missing = batchWriteHttp(client, 'no-such-table', TIMEOUTS);
-    const sender = batchWriteHttp(client, table, TIMEOUTS);
+    const missing = batchWriteHttp(client, 'no-such-table', WRITE_TIMEOUTS);
+    const sender = batchWriteHttp(client, table, WRITE_TIMEOUTS);
     try {
       await assert.rejects(missing.send([queued('a')]), (error: unknown) => {
         assert.equal((error as Error).name, 'ResourceNotFoundException');
