@@ -7,7 +7,9 @@
  * event-loop busy time, measured until the monitor has flushed what the round recorded, so the
  * writer's work is included). A third server, monitored, writes to a stand-in that answers at
  * once, which separates the monitor's own cost from DynamoDB Local's work on the same cores; a
- * fourth, bare like the first, shows how far two identical servers differ here (the resolution).
+ * fourth records every call but its writer takes nothing in, which shows the interceptor's share
+ * on the call path alone; a fifth, bare like the first, shows how far two identical servers
+ * differ here (the resolution).
  */
 import { fork, spawnSync, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
@@ -20,8 +22,9 @@ import { DEFAULTS } from '../core/config';
 import { startDynamoDbLocal } from '../local/dynamoDbLocal';
 import { ensureTables } from '../local/tables';
 import { createGrpcMonitor } from '../interceptor';
+import { ThreadedWriter } from '../interceptor/threadedWriter';
 import { interceptorLoopCost } from './interceptorLoopCost';
-import { mainThreadCpuMicros, median } from './measure';
+import { mainThreadCpuMicros, median, renicedThreadsCpuMicros } from './measure';
 import { EchoServiceClient, startEchoServer } from '../test/fixtures/echoServer';
 
 const ROLE_ENV = 'GRPC_MONITOR_BENCH_ROLE';
@@ -38,12 +41,19 @@ interface Usage {
   cpuMicros: number;
   /** CPU time of the main thread alone (the gRPC event loop), from /proc; NaN elsewhere. */
   mainCpuMicros: number;
+  /** CPU time of the monitor's writer thread (the one reniced thread), from /proc; 0 when bare. */
+  writerCpuMicros: number;
   eluActiveMs: number;
 }
 
 /** Child side: a server, with the monitor when a table is given, answering commands over IPC. */
 async function serve(): Promise<void> {
   const table = process.env.BENCH_TABLE;
+  if (process.env.BENCH_RECORDING_ONLY) {
+    // Bench only: every call is recorded and handed to the writer, which drops it unseen, so
+    // neither the handoff nor the writer thread nor the database does any work.
+    ThreadedWriter.prototype.enqueue = () => undefined;
+  }
   const monitor = table
     ? createGrpcMonitor({
         tableName: table,
@@ -57,6 +67,7 @@ async function serve(): Promise<void> {
     return {
       cpuMicros: cpu.user + cpu.system,
       mainCpuMicros: mainThreadCpuMicros(),
+      writerCpuMicros: renicedThreadsCpuMicros(),
       eluActiveMs: performance.eventLoopUtilization().active,
     };
   };
@@ -116,15 +127,16 @@ async function spawnServer(env: Record<string, string>): Promise<Remote> {
   };
 }
 
-type Side = 'bare' | 'monitored' | 'stubbed' | 'twin';
+type Side = 'bare' | 'monitored' | 'stubbed' | 'recording' | 'twin';
 type Sides = Record<Side, Round[]>;
-const SIDES: Side[] = ['bare', 'monitored', 'stubbed', 'twin'];
+const SIDES: Side[] = ['bare', 'monitored', 'stubbed', 'recording', 'twin'];
 
 interface Round {
   callsPerSecond: number;
   medianMs: number;
   cpuMicrosPerCall: number;
   mainCpuMicrosPerCall: number;
+  writerCpuMicrosPerCall: number;
   eluMicrosPerCall: number;
 }
 
@@ -174,6 +186,7 @@ async function round(remote: Remote, client: UnaryClient, pace?: number): Promis
     medianMs: median(latencies),
     cpuMicrosPerCall: (after.cpuMicros - before.cpuMicros) / calls,
     mainCpuMicrosPerCall: (after.mainCpuMicros - before.mainCpuMicros) / calls,
+    writerCpuMicrosPerCall: (after.writerCpuMicros - before.writerCpuMicros) / calls,
     eluMicrosPerCall: ((after.eluActiveMs - before.eluActiveMs) * 1000) / calls,
   };
 }
@@ -206,6 +219,7 @@ export default async function interceptorBench(): Promise<string> {
         ...monitoredEnv,
         BENCH_DYNAMODB: JSON.stringify({ ...dynamo.clientConfig, endpoint: stub.endpoint }),
       }),
+      recording: await start({ ...monitoredEnv, BENCH_RECORDING_ONLY: '1' }),
       twin: await start({}),
     };
     const clients = Object.fromEntries(
@@ -224,7 +238,7 @@ export default async function interceptorBench(): Promise<string> {
 
     /** Back-to-back rounds of each side, in rotating order so drift falls on all sides. */
     const iterations = async (count: number, sides: Side[], pace?: number) => {
-      const results: Sides = { bare: [], monitored: [], stubbed: [], twin: [] };
+      const results: Sides = { bare: [], monitored: [], stubbed: [], recording: [], twin: [] };
       for (let i = 0; i < count; i++) {
         for (let k = 0; k < sides.length; k++) {
           const name = sides[(i + k) % sides.length]!;
@@ -238,11 +252,14 @@ export default async function interceptorBench(): Promise<string> {
       medianMs: median(rounds.map((r) => r.medianMs)),
       cpu: median(rounds.map((r) => r.cpuMicrosPerCall)),
       main: median(rounds.map((r) => r.mainCpuMicrosPerCall)),
+      writer: median(rounds.map((r) => r.writerCpuMicrosPerCall)),
+      others: median(
+        rounds.map((r) => r.cpuMicrosPerCall - r.mainCpuMicrosPerCall - r.writerCpuMicrosPerCall),
+      ),
       elu: median(rounds.map((r) => r.eluMicrosPerCall)),
     });
     const saturated = await iterations(ROUNDS, SIDES);
     const b = summary(saturated.bare);
-    const m = summary(saturated.monitored);
     // Half the bare server's saturated rate: busy, not queueing, as services mostly run.
     const pace = Math.round(b.callsPerSecond / 200) * 100;
     const paced = await iterations(PACED_ROUNDS, SIDES, pace);
@@ -251,8 +268,6 @@ export default async function interceptorBench(): Promise<string> {
     const loop = await interceptorLoopCost(config.requestLogTable, dynamo.clientConfig);
     const addedLoop = loop.monitored - loop.bare;
 
-    const pb = summary(paced.bare);
-    const pm = summary(paced.monitored);
     // Each figure compares the rounds of one iteration, run within seconds of each other, so
     // drift of a shared machine between iterations cancels; the median of those paired figures is reported.
     const paired = (results: Sides, side: Side, figure: (bare: Round, monitored: Round) => number) =>
@@ -268,37 +283,85 @@ export default async function interceptorBench(): Promise<string> {
     });
     const monitor = added('monitored');
     const stubbed = added('stubbed');
+    const recording = added('recording');
     const twin = added('twin');
-    const ps = summary(paced.stubbed);
-    const st = summary(saturated.stubbed);
     const verdict = (ok: boolean) => (ok ? 'met' : 'NOT met');
+    const LABELS: Record<Side, string> = {
+      bare: 'bare',
+      monitored: 'with monitor (DynamoDB Local)',
+      stubbed: 'with monitor, writing to the stand-in',
+      recording: 'recording only (the writer takes nothing in)',
+      twin: 'bare again (the control)',
+    };
+    const us = (n: number) => `${fmt(n)} µs`;
+    const rows = (results: Sides, label: (side: Side) => string) =>
+      SIDES.map((side) => {
+        const x = summary(results[side]);
+        return `| ${label(side)} | ${fmt(x.callsPerSecond, 0)} | ${fmt(x.medianMs * 1000, 0)} µs | ${us(x.main)} | ${us(x.writer)} | ${us(x.others)} | ${us(x.cpu)} | ${us(x.elu)} |`;
+      }).join('\n');
+    /** One goal's figure for each side, beside the verdict on the monitored one. */
+    const goal = (
+      name: string,
+      figure: (a: ReturnType<typeof added>) => number,
+      met: (v: number) => boolean,
+      unit: string,
+      digits = 1,
+    ) =>
+      `| ${name} | ${fmt(figure(monitor), digits)}${unit} | ${verdict(met(figure(monitor)))} | ${fmt(figure(stubbed), digits)}${unit} | ${fmt(figure(recording), digits)}${unit} | ${fmt(figure(twin), digits)}${unit} |`;
     return `
 Same unary server (fixture EchoService, one process each), ${CONCURRENCY} concurrent callers over one channel,
-${ROUNDS} iterations of back-to-back rounds of ${CALLS_PER_ROUND} calls, one per server in rotating order: bare,
-monitored (the defaults), monitored writing to a stand-in for a remote DynamoDB (below), and a
-second bare server (the control), after ${WARMUP_CALLS} warm-up calls on each. The table has the medians of each side's rounds; each goal's figure is the
-median over the iterations of that iteration's ratio or difference, so drift between iterations cancels.
-The monitored server writes every call to DynamoDB Local; its CPU is counted until the round's items are flushed.
+${ROUNDS} iterations of back-to-back rounds of ${CALLS_PER_ROUND} calls, one per server in rotating order, after
+${WARMUP_CALLS} warm-up calls on each. Five servers:
+- **bare**: no interceptor;
+- **with monitor**: the defaults, writing every call to DynamoDB Local (the goals are measured on this one);
+- **writing to the stand-in**: the same, but writing to a stand-in for a remote DynamoDB (below);
+- **recording only**: the monitor records every call, but its writer drops each record unseen, so
+  the event loop does the interceptor's work and nothing else runs (no handoff, writer thread or database);
+- **bare again**: the control. Whatever it "adds" to the first bare server is this machine's noise.
 
-| | calls/s | median latency | event-loop thread CPU / call | whole server process CPU / call | event-loop busy / call |
-|---|---:|---:|---:|---:|---:|
-| bare | ${fmt(b.callsPerSecond, 0)} | ${fmt(b.medianMs * 1000, 0)} µs | ${fmt(b.main)} µs | ${fmt(b.cpu)} µs | ${fmt(b.elu)} µs |
-| with monitor | ${fmt(m.callsPerSecond, 0)} | ${fmt(m.medianMs * 1000, 0)} µs | ${fmt(m.main)} µs | ${fmt(m.cpu)} µs | ${fmt(m.elu)} µs |
-| with monitor, writing to a stand-in that answers at once | ${fmt(st.callsPerSecond, 0)} | ${fmt(st.medianMs * 1000, 0)} µs | ${fmt(st.main)} µs | ${fmt(st.cpu)} µs | ${fmt(st.elu)} µs |
-| bare, paced at ${pace} calls/s | ${fmt(pb.callsPerSecond, 0)} | ${fmt(pb.medianMs * 1000, 0)} µs | ${fmt(pb.main)} µs | ${fmt(pb.cpu)} µs | ${fmt(pb.elu)} µs |
-| with monitor, paced at ${pace} calls/s | ${fmt(pm.callsPerSecond, 0)} | ${fmt(pm.medianMs * 1000, 0)} µs | ${fmt(pm.main)} µs | ${fmt(pm.cpu)} µs | ${fmt(pm.elu)} µs |
-| with monitor, writing to the stand-in, paced | ${fmt(ps.callsPerSecond, 0)} | ${fmt(ps.medianMs * 1000, 0)} µs | ${fmt(ps.main)} µs | ${fmt(ps.cpu)} µs | ${fmt(ps.elu)} µs |
+The tables have the medians of each side's rounds. Each goal's figure is the median over the
+iterations of that iteration's ratio or difference, so drift between iterations cancels. A
+monitored server's CPU is counted until the round's items are flushed.
 
-| goal | measured | | control: the second bare server, measured the same way |
-|---|---:|---|---:|
-| throughput ratio ≥ 0.95 | ${fmt(monitor.ratio, 3)} | ${verdict(monitor.ratio >= 0.95)} | ${fmt(twin.ratio, 3)} |
-| added event-loop CPU ≤ 10 µs/call, server under load | ${fmt(monitor.loopCpu)} µs (whole process incl. writer thread: ${fmt(monitor.processCpu)} µs; loop busy: ${fmt(monitor.elu)} µs) | ${verdict(monitor.loopCpu <= 10)} | ${fmt(twin.loopCpu)} µs |
-| added event-loop CPU ≤ 10 µs/call, in isolation (below) | ${fmt(addedLoop)} µs | ${verdict(addedLoop <= 10)} | |
-| added median latency ≤ 50 µs, paced at half the bare throughput | ${fmt(monitor.pacedLatencyUs, 0)} µs | ${verdict(monitor.pacedLatencyUs <= 50)} | ${fmt(twin.pacedLatencyUs, 0)} µs |
-| added median latency ≤ 50 µs, saturated | ${fmt(monitor.latencyUs, 0)} µs | ${verdict(monitor.latencyUs <= 50)} | ${fmt(twin.latencyUs, 0)} µs |
+| saturated | calls/s | median latency | CPU / call: event loop | writer thread | other threads | whole process | event-loop busy / call |
+|---|---:|---:|---:|---:|---:|---:|---:|
+${rows(saturated, (side) => LABELS[side])}
 
-The control column is what a server identical to the bare one "adds" in this run: a figure of
-that size is within this machine's noise, not the monitor's cost.
+| paced at ${pace} calls/s | calls/s | median latency | CPU / call: event loop | writer thread | other threads | whole process | event-loop busy / call |
+|---|---:|---:|---:|---:|---:|---:|---:|
+${rows(paced, (side) => LABELS[side])}
+
+| goal (what the monitor adds to the bare server) | with monitor | | writing to the stand-in | recording only | control |
+|---|---:|---|---:|---:|---:|
+${goal(
+  'throughput ratio ≥ 0.95',
+  (a) => a.ratio,
+  (v) => v >= 0.95,
+  '',
+  3,
+)}
+${goal(
+  'added event-loop CPU ≤ 10 µs/call, server under load',
+  (a) => a.loopCpu,
+  (v) => v <= 10,
+  ' µs',
+)}
+| added event-loop CPU ≤ 10 µs/call, in isolation (below) | ${fmt(addedLoop)} µs | ${verdict(addedLoop <= 10)} | | | |
+${goal(
+  'added median latency ≤ 50 µs, paced at half the bare throughput',
+  (a) => a.pacedLatencyUs,
+  (v) => v <= 50,
+  ' µs',
+  0,
+)}
+${goal(
+  'added median latency ≤ 50 µs, saturated',
+  (a) => a.latencyUs,
+  (v) => v <= 50,
+  ' µs',
+  0,
+)}
+| (not a goal) added whole-process CPU, saturated | ${us(monitor.processCpu)} | | ${us(stubbed.processCpu)} | ${us(recording.processCpu)} | ${us(twin.processCpu)} |
 
 Saturated, the ${CONCURRENCY} callers keep the machine's 2 cores busy (the client, the server and its writer thread
 share them), so a call's latency is mostly the wait behind the calls ahead of it: ${CONCURRENCY} ÷ throughput. There
@@ -309,15 +372,18 @@ difference is what the monitor adds to a call itself.
 
 DynamoDB Local runs on the same 2 cores, and its own work (a JVM, for every item) is part of what
 the monitored server's calls wait behind here; a remote DynamoDB costs the server's machine nothing.
-So a third server, monitored with the defaults, writes to a stand-in for DynamoDB (a small HTTP
-server, also under SCHED_IDLE) that answers every BatchWriteItem at once: the monitor does all of
-its own work, the database none. Against it: added median latency ${fmt(stubbed.pacedLatencyUs, 0)} µs paced and
-${fmt(stubbed.latencyUs, 0)} µs saturated, throughput ratio ${fmt(stubbed.ratio, 3)}, added event-loop CPU ${fmt(stubbed.loopCpu)} µs.
+The stand-in (a small HTTP server, also under SCHED_IDLE) answers every BatchWriteItem at once:
+against it the monitor does all of its own work, the database none. The recording-only server
+leaves out everything that runs beside the call (the handoff, the writer thread, its requests,
+the database), so what it adds is the interceptor's work on the call path.
 
-The writer runs on its own thread at nice 10 (the defaults): the event-loop thread's CPU is the
-scheduler's count for that thread (/proc/…/schedstat). "Event-loop busy" is wall time and counts
-time the loop waited for a CPU on a loaded machine. DynamoDB Local runs under SCHED_IDLE at nice 19: in
-production the database is a remote service, so here it only gets the CPU the client and the servers leave. Load average at the end: ${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} cores.
+The writer runs on its own thread at nice 10 (the defaults). Each thread's CPU is the
+scheduler's count for it (/proc/…/schedstat): "writer thread" is the one reniced thread, "other
+threads" is the rest of the process beside the event loop (V8's garbage collector and compiler
+helpers, libuv). "Event-loop busy" is wall time and counts time the loop waited for a CPU on a
+loaded machine. DynamoDB Local runs under SCHED_IDLE at nice 19: in production the database is a
+remote service, so here it only gets the CPU the client and the servers leave. Load average at
+the end: ${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} cores.
 
 In isolation (bench/interceptorLoopCost.ts): the real interceptor and writer thread around a
 stand-in for grpc-js's transport call, driven in-process through a unary call's events, against
