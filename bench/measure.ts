@@ -7,8 +7,7 @@ export const median = (values: ArrayLike<number>): number =>
 /** CPU time of this process's main thread (Linux: the scheduler's ns count), in µs; NaN elsewhere. */
 export function mainThreadCpuMicros(): number {
   try {
-    const schedstat = readFileSync(`/proc/${process.pid}/task/${process.pid}/schedstat`, 'utf8');
-    return Number(schedstat.split(' ')[0]) / 1000;
+    return threadCpuMicros(String(process.pid));
   } catch {
     return NaN;
   }
