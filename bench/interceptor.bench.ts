@@ -33,8 +33,15 @@ const CALLS_PER_ROUND = 3_000;
 const WARMUP_CALLS = 1_500;
 const ROUNDS = 15;
 /** Paced rounds are shorter and more: the machine's drift over seconds, not the sample, is the noise. */
-const PACED_ROUNDS = 21;
+const PACED_ROUNDS = 20;
 const PACED_CALLS_PER_ROUND = 1_500;
+/**
+ * Every this many iterations, all servers are replaced by fresh processes. Two identical
+ * processes can differ by a few per cent for as long as they live (what V8 compiled, where the
+ * scheduler put them); fresh ones make that a per-set difference, which the medians average out,
+ * instead of a bias carried by one process through the whole run.
+ */
+const ITERATIONS_PER_SET = 5;
 
 type Command = { id: number; cmd: 'usage' | 'flush' | 'stats' | 'stop' };
 interface Usage {
@@ -130,6 +137,11 @@ async function spawnServer(env: Record<string, string>): Promise<Remote> {
 type Side = 'bare' | 'monitored' | 'stubbed' | 'recording' | 'twin';
 type Sides = Record<Side, Round[]>;
 const SIDES: Side[] = ['bare', 'monitored', 'stubbed', 'recording', 'twin'];
+/** The server processes of a set of iterations, one per side, and their clients. */
+interface ServerSet {
+  servers: Record<Side, Remote>;
+  clients: Record<Side, UnaryClient>;
+}
 
 interface Round {
   callsPerSecond: number;
@@ -195,7 +207,7 @@ const fmt = (n: number, digits = 1) => n.toFixed(digits);
 
 export default async function interceptorBench(): Promise<string> {
   const dynamo = await startDynamoDbLocal({ niceness: 19, idle: true });
-  const started: Remote[] = [];
+  const live = new Set<Remote>();
   let stub: { endpoint: string; child: ChildProcess } | undefined;
   try {
     stub = await startStubDynamoDb();
@@ -203,48 +215,69 @@ export default async function interceptorBench(): Promise<string> {
     const admin = new DynamoDBClient({ ...dynamo.clientConfig, maxAttempts: 1 });
     await ensureTables(admin, config);
     admin.destroy();
-    const start = async (env: Record<string, string>) => {
-      const remote = await spawnServer(env);
-      started.push(remote);
-      return remote;
-    };
     const monitoredEnv = {
       BENCH_TABLE: config.requestLogTable,
       BENCH_DYNAMODB: JSON.stringify(dynamo.clientConfig),
     };
-    const servers: Record<Side, Remote> = {
-      bare: await start({}),
-      monitored: await start(monitoredEnv),
-      stubbed: await start({
+    const envs: Record<Side, Record<string, string>> = {
+      bare: {},
+      monitored: monitoredEnv,
+      stubbed: {
         ...monitoredEnv,
         BENCH_DYNAMODB: JSON.stringify({ ...dynamo.clientConfig, endpoint: stub.endpoint }),
-      }),
-      recording: await start({ ...monitoredEnv, BENCH_RECORDING_ONLY: '1' }),
-      twin: await start({}),
+      },
+      recording: { ...monitoredEnv, BENCH_RECORDING_ONLY: '1' },
+      twin: {},
     };
-    const clients = Object.fromEntries(
-      Object.entries(servers).map(([name, s]) => [
-        name,
-        new EchoServiceClient(
-          `127.0.0.1:${s.port}`,
+    /** The writer stats of every monitored (DynamoDB Local) process, summed as each set stops. */
+    const writerStats: Record<string, number> = {};
+    let sets = 0;
+    /** One fresh process per side, started in `first`'s rotation and warmed up, with its client. */
+    const startSet = async (first: number): Promise<ServerSet> => {
+      const servers = {} as Record<Side, Remote>;
+      for (let k = 0; k < SIDES.length; k++) {
+        const side = SIDES[(first + k) % SIDES.length]!;
+        servers[side] = await spawnServer(envs[side]);
+        live.add(servers[side]);
+      }
+      const clients = {} as Record<Side, UnaryClient>;
+      for (const side of SIDES) {
+        const address = `127.0.0.1:${servers[side].port}`;
+        clients[side] = new EchoServiceClient(
+          address,
           grpc.credentials.createInsecure(),
-        ) as unknown as UnaryClient,
-      ]),
-    ) as Record<Side, UnaryClient>;
-    for (const name of SIDES) {
-      await drive(clients[name], WARMUP_CALLS);
-      await servers[name].ask('flush');
-    }
+        ) as unknown as UnaryClient;
+        await drive(clients[side], WARMUP_CALLS);
+        await servers[side].ask('flush');
+      }
+      return { servers, clients };
+    };
+    /** Stops a set, adding its monitored server's writer stats to the run's. */
+    const stopSet = async ({ servers, clients }: ServerSet) => {
+      for (const client of Object.values(clients)) client.close();
+      const stats = await servers.monitored.ask<Record<string, number>>('stats');
+      for (const [key, value] of Object.entries(stats)) writerStats[key] = (writerStats[key] ?? 0) + value;
+      for (const remote of Object.values(servers)) {
+        await remote.ask('stop');
+        live.delete(remote);
+      }
+    };
 
     /** Back-to-back rounds of each side, in rotating order so drift falls on all sides. */
-    const iterations = async (count: number, sides: Side[], pace?: number) => {
+    const iterations = async (count: number, pace?: number) => {
       const results: Sides = { bare: [], monitored: [], stubbed: [], recording: [], twin: [] };
+      let set: ServerSet | undefined;
       for (let i = 0; i < count; i++) {
-        for (let k = 0; k < sides.length; k++) {
-          const name = sides[(i + k) % sides.length]!;
-          results[name].push(await round(servers[name], clients[name], pace));
+        if (i % ITERATIONS_PER_SET === 0) {
+          if (set) await stopSet(set);
+          set = await startSet(sets++);
+        }
+        for (let k = 0; k < SIDES.length; k++) {
+          const side = SIDES[(i + k) % SIDES.length]!;
+          results[side].push(await round(set!.servers[side], set!.clients[side], pace));
         }
       }
+      if (set) await stopSet(set);
       return results;
     };
     const summary = (rounds: Round[]) => ({
@@ -258,13 +291,11 @@ export default async function interceptorBench(): Promise<string> {
       ),
       elu: median(rounds.map((r) => r.eluMicrosPerCall)),
     });
-    const saturated = await iterations(ROUNDS, SIDES);
+    const saturated = await iterations(ROUNDS);
     const b = summary(saturated.bare);
     // Half the bare server's saturated rate: busy, not queueing, as services mostly run.
     const pace = Math.round(b.callsPerSecond / 200) * 100;
-    const paced = await iterations(PACED_ROUNDS, SIDES, pace);
-    const stats = await servers.monitored.ask<Record<string, number>>('stats');
-    for (const client of Object.values(clients)) client.close();
+    const paced = await iterations(PACED_ROUNDS, pace);
     const loop = await interceptorLoopCost(config.requestLogTable, dynamo.clientConfig);
     const addedLoop = loop.monitored - loop.bare;
 
@@ -333,8 +364,9 @@ export default async function interceptorBench(): Promise<string> {
     ].join('\n');
     return `
 Same unary server (fixture EchoService, one process each), ${CONCURRENCY} concurrent callers over one channel,
-${ROUNDS} iterations of back-to-back rounds of ${CALLS_PER_ROUND} calls, one per server in rotating order, after
-${WARMUP_CALLS} warm-up calls on each. Five servers:
+${ROUNDS} iterations of back-to-back rounds of ${CALLS_PER_ROUND} calls, one per server in rotating order. Every
+${ITERATIONS_PER_SET} iterations all servers are replaced by fresh processes (${WARMUP_CALLS} warm-up calls each), so what
+one process happens to be like (what V8 compiled, where the scheduler put it) does not bias a whole run. Five servers:
 - **bare**: no interceptor;
 - **with monitor**: the defaults, writing every call to DynamoDB Local (the goals are measured on this one);
 - **writing to the stand-in**: the same, but writing to a stand-in for a remote DynamoDB (below);
@@ -383,10 +415,10 @@ no other process's work on the loop, so it shows the interceptor's own share; it
 HTTP/2 encoding of the x-request-id header, which the server figures include:
 event-loop CPU ${fmt(loop.bare, 2)} µs a call bare, ${fmt(loop.monitored, 2)} µs with the monitor.
 
-Writer after the run: ${JSON.stringify(stats)}.
+Writers of the ${sets} monitored (DynamoDB Local) processes after their sets, summed: ${JSON.stringify(writerStats)}.
 `;
   } finally {
-    await Promise.all(started.map((s) => s.ask('stop').catch(() => undefined)));
+    await Promise.all([...live].map((s) => s.ask('stop').catch(() => undefined)));
     stub?.child.kill();
     await dynamo.stop();
   }
