@@ -6,6 +6,7 @@
 export const ENV = {
   requestLogTable: 'GRPC_MONITOR_TABLE',
   statsTable: 'GRPC_MONITOR_STATS_TABLE',
+  deltaTable: 'GRPC_MONITOR_DELTA_TABLE',
   shards: 'GRPC_MONITOR_SHARDS',
   slowThresholdMs: 'GRPC_MONITOR_SLOW_MS',
   retentionDays: 'GRPC_MONITOR_RETENTION_DAYS',
@@ -23,6 +24,8 @@ export interface MonitorConfig {
   readonly requestLogTable: string;
   /** Stats table name (counters, checkpoints, catalog, alert state). */
   readonly statsTable: string;
+  /** Deltas table name (what monitors ship every statsFlushMs; see core/deltas). */
+  readonly deltaTable: string;
   /** GSI partition keys are spread over this many shards; writers and readers must agree. */
   readonly shards: number;
   /** A call at or over this duration is slow. */
@@ -38,6 +41,7 @@ export interface MonitorConfig {
 export const DEFAULTS = {
   requestLogTable: 'grpc-monitor-requests',
   statsTable: 'grpc-monitor-stats',
+  deltaTable: 'grpc-monitor-deltas',
   shards: 1,
   slowThresholdMs: 1000,
   retentionDays: 30,
@@ -66,6 +70,7 @@ export function configFromEnv(env: Env = process.env): MonitorConfig {
   return {
     requestLogTable: env[ENV.requestLogTable] || DEFAULTS.requestLogTable,
     statsTable: env[ENV.statsTable] || DEFAULTS.statsTable,
+    deltaTable: env[ENV.deltaTable] || DEFAULTS.deltaTable,
     shards: intFrom(env, ENV.shards, DEFAULTS.shards, 1, 100),
     slowThresholdMs: intFrom(env, ENV.slowThresholdMs, DEFAULTS.slowThresholdMs, 1, 3_600_000),
     retentionDays: intFrom(env, ENV.retentionDays, DEFAULTS.retentionDays, 1, 3650),
@@ -79,6 +84,7 @@ export function configToEnv(config: MonitorConfig): Record<string, string> {
   return {
     [ENV.requestLogTable]: config.requestLogTable,
     [ENV.statsTable]: config.statsTable,
+    [ENV.deltaTable]: config.deltaTable,
     [ENV.shards]: String(config.shards),
     [ENV.slowThresholdMs]: String(config.slowThresholdMs),
     [ENV.retentionDays]: String(config.retentionDays),

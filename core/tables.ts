@@ -25,7 +25,7 @@ export interface TableDefinition {
   readonly globalIndexes: readonly IndexDefinition[];
   readonly timeToLiveAttribute: string;
   /** Stream view type, when the table has a stream. */
-  readonly stream?: 'NEW_AND_OLD_IMAGES';
+  readonly stream?: 'NEW_AND_OLD_IMAGES' | 'KEYS_ONLY';
 }
 
 /** GSI names of RequestLog. */
@@ -114,6 +114,20 @@ export const statsTable: TableDefinition = {
   sortKey: { name: 'sk', type: 'S' },
   globalIndexes: [],
   timeToLiveAttribute: 'expires_at',
+};
+
+/**
+ * Deltas: what monitors ship every `statsFlushMs` (core/deltas/deltaItem.ts). PK `pk` the
+ * minute bucket (`M#2025-11-01T14:05`), SK `sk` = `<instance>#<seq>`. Its stream (keys only:
+ * the minute is all the aggregator needs from a record) is read by one consumer, the aggregate
+ * Lambda, which recomputes the Stats items of the minutes it names.
+ */
+export const deltaTable: TableDefinition = {
+  partitionKey: { name: 'pk', type: 'S' },
+  sortKey: { name: 'sk', type: 'S' },
+  globalIndexes: [],
+  timeToLiveAttribute: 'expires_at',
+  stream: 'KEYS_ONLY',
 };
 
 /** CreateTable input for DynamoDB Local (on-demand, as the stack deploys). */

@@ -66,6 +66,7 @@ export class MonitorStack extends Stack {
     this.config = {
       requestLogTable: this.tables.requestLog.tableName,
       statsTable: this.tables.stats.tableName,
+      deltaTable: DEFAULTS.deltaTable, // replaced by the Deltas table in the scale redesign
       shards: settings.shards,
       slowThresholdMs: settings.slowThresholdMs,
       retentionDays: settings.retentionDays,

@@ -106,6 +106,7 @@ function resolveConfig(options: LocalOptions): MonitorConfig {
     ...DEFAULTS,
     requestLogTable: `${DEFAULTS.requestLogTable}${id}`,
     statsTable: `${DEFAULTS.statsTable}${id}`,
+    deltaTable: `${DEFAULTS.deltaTable}${id}`,
     ...options.config,
   };
 }

@@ -5,11 +5,12 @@ import {
   UpdateTimeToLiveCommand,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
-import { createTableInput, requestLogTable, statsTable, type TableDefinition } from '../core/tables';
+import { createTableInput, deltaTable, requestLogTable, statsTable, type TableDefinition } from '../core/tables';
 
 export interface TableNames {
   readonly requestLogTable: string;
   readonly statsTable: string;
+  readonly deltaTable: string;
 }
 
 /** Creates one table from its core definition (if missing), waits for it, and turns on TTL. */
@@ -41,8 +42,9 @@ export async function ensureTable(
   }
 }
 
-/** The RequestLog and Stats tables, from the same definitions the stack deploys. */
+/** The RequestLog, Stats and Deltas tables, from the same definitions the stack deploys. */
 export async function ensureTables(client: DynamoDBClient, names: TableNames): Promise<void> {
   await ensureTable(client, requestLogTable, names.requestLogTable);
   await ensureTable(client, statsTable, names.statsTable);
+  await ensureTable(client, deltaTable, names.deltaTable);
 }

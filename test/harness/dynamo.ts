@@ -57,10 +57,11 @@ export async function startTestDynamo(options: TestDynamoOptions = {}): Promise<
         ...DEFAULTS,
         requestLogTable: `requests-${id}`,
         statsTable: `stats-${id}`,
+        deltaTable: `deltas-${id}`,
         ...overrides,
       };
       await ensureTables(client, config);
-      created.push(config.requestLogTable, config.statsTable);
+      created.push(config.requestLogTable, config.statsTable, config.deltaTable);
       return config;
     },
     async scanAll(TableName) {

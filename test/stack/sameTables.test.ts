@@ -26,6 +26,7 @@ describe('one table definition for the stack and the local runtime', () => {
     await ensureTables(new DynamoDBClient({ region: 'local' }), {
       requestLogTable: 'logs',
       statsTable: 'stats',
+      deltaTable: 'deltas',
     });
     ddb.restore();
 
