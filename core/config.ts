@@ -17,6 +17,8 @@ export const ENV = {
   topicArn: 'GRPC_MONITOR_TOPIC_ARN',
   alertRules: 'GRPC_MONITOR_ALERT_RULES',
   dynamoDbEndpoint: 'GRPC_MONITOR_DYNAMODB_ENDPOINT',
+  sampleSuccess: 'GRPC_MONITOR_SAMPLE_SUCCESS',
+  statsFlushMs: 'GRPC_MONITOR_STATS_FLUSH_MS',
 } as const;
 
 export interface MonitorConfig {
@@ -36,6 +38,11 @@ export interface MonitorConfig {
   readonly minuteRetentionHours: number;
   /** A server whose last heartbeat is older than this is not running. */
   readonly heartbeatStaleSeconds: number;
+  /**
+   * The share of successful, not slow calls the monitors log to RequestLog (0 < r ≤ 1); failed,
+   * timed-out, cancelled and slow calls are always logged, and every count is exact whatever r.
+   */
+  readonly sampleSuccess: number;
 }
 
 export const DEFAULTS = {
@@ -47,6 +54,7 @@ export const DEFAULTS = {
   retentionDays: 30,
   minuteRetentionHours: 48,
   heartbeatStaleSeconds: 30,
+  sampleSuccess: 1,
 } as const satisfies MonitorConfig;
 
 export class ConfigError extends Error {
@@ -65,6 +73,20 @@ function intFrom(env: Env, name: string, fallback: number, min: number, max: num
   return value;
 }
 
+/** A sampling rate: a number with 0 < r ≤ 1. Throws ConfigError naming `what` otherwise. */
+export function checkSampleRate(value: number, what: string): number {
+  if (!(value > 0 && value <= 1)) throw new ConfigError(`${what}=${value} is not a rate with 0 < r ≤ 1`);
+  return value;
+}
+
+function sampleRateFrom(env: Env, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (Number.isNaN(value)) throw new ConfigError(`${name}=${raw} is not a rate with 0 < r ≤ 1`);
+  return checkSampleRate(value, name);
+}
+
 /** The config from environment variables, with the defaults above for what is unset. */
 export function configFromEnv(env: Env = process.env): MonitorConfig {
   return {
@@ -76,6 +98,7 @@ export function configFromEnv(env: Env = process.env): MonitorConfig {
     retentionDays: intFrom(env, ENV.retentionDays, DEFAULTS.retentionDays, 1, 3650),
     minuteRetentionHours: intFrom(env, ENV.minuteRetentionHours, DEFAULTS.minuteRetentionHours, 1, 24 * 30),
     heartbeatStaleSeconds: intFrom(env, ENV.heartbeatStaleSeconds, DEFAULTS.heartbeatStaleSeconds, 1, 3600),
+    sampleSuccess: sampleRateFrom(env, ENV.sampleSuccess, DEFAULTS.sampleSuccess),
   };
 }
 
@@ -90,5 +113,6 @@ export function configToEnv(config: MonitorConfig): Record<string, string> {
     [ENV.retentionDays]: String(config.retentionDays),
     [ENV.minuteRetentionHours]: String(config.minuteRetentionHours),
     [ENV.heartbeatStaleSeconds]: String(config.heartbeatStaleSeconds),
+    [ENV.sampleSuccess]: String(config.sampleSuccess),
   };
 }

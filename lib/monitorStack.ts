@@ -67,6 +67,7 @@ export class MonitorStack extends Stack {
       requestLogTable: this.tables.requestLog.tableName,
       statsTable: this.tables.stats.tableName,
       deltaTable: DEFAULTS.deltaTable, // replaced by the Deltas table in the scale redesign
+      sampleSuccess: DEFAULTS.sampleSuccess,
       shards: settings.shards,
       slowThresholdMs: settings.slowThresholdMs,
       retentionDays: settings.retentionDays,

@@ -10,9 +10,13 @@ export interface ScopeStats {
   byCode: Record<string, number>;
   durationSumMs: number;
   durationMaxMs: number;
+  /** Smallest duration; null when unknown (no calls, or items written before it was kept). */
+  durationMinMs: number | null;
   bytesIn: number;
   bytesOut: number;
   slow: number;
+  /** Calls written to RequestLog: equals total unless log sampling is on. */
+  logged: number;
   lastRequestAt: string | null;
   histogram: Histogram;
 }
@@ -31,9 +35,11 @@ export function emptyScopeStats(): ScopeStats {
     byCode: {},
     durationSumMs: 0,
     durationMaxMs: 0,
+    durationMinMs: null,
     bytesIn: 0,
     bytesOut: 0,
     slow: 0,
+    logged: 0,
     lastRequestAt: null,
     histogram: new Map(),
   };
@@ -72,6 +78,12 @@ export function scopeStatsFromItem(item: Record<string, unknown>): ScopeStats {
       case STATS_ATTRIBUTE.slow:
         stats.slow = value;
         continue;
+      case STATS_ATTRIBUTE.durationMin:
+        stats.durationMinMs = value;
+        continue;
+      case STATS_ATTRIBUTE.logged:
+        stats.logged = value;
+        continue;
     }
     const status = STATUS_BY_ATTRIBUTE.get(attribute);
     if (status) {
@@ -100,6 +112,13 @@ export function mergeScopeStats(into: ScopeStats, from: ScopeStats): ScopeStats 
   into.bytesIn += from.bytesIn;
   into.bytesOut += from.bytesOut;
   into.slow += from.slow;
+  into.logged += from.logged;
+  if (
+    from.durationMinMs !== null &&
+    (into.durationMinMs === null || from.durationMinMs < into.durationMinMs)
+  ) {
+    into.durationMinMs = from.durationMinMs;
+  }
   if (from.lastRequestAt && (!into.lastRequestAt || from.lastRequestAt > into.lastRequestAt)) {
     into.lastRequestAt = from.lastRequestAt;
   }

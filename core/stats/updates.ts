@@ -15,6 +15,9 @@ export const STATS_ATTRIBUTE = {
   code: (code: string) => `c_${code}`,
   durationSumCentis: 'dsum_c',
   durationMax: 'dmax',
+  durationMin: 'dmin',
+  /** Calls written to RequestLog (fewer than `n` when log sampling is on). */
+  logged: 'lg',
   bytesIn: 'bin',
   bytesOut: 'bout',
   slow: 'slow',

@@ -23,6 +23,8 @@ function stats(total: number, failed: number, slow = 0, p95 = 20): ScopeStats {
     bytesIn: 0,
     bytesOut: 0,
     slow,
+    logged: total,
+    durationMinMs: null,
     lastRequestAt: null,
     histogram: new Map([[p95, total]]),
   };

@@ -142,6 +142,8 @@ describe('metricsFromStats', () => {
       bytesIn: 0,
       bytesOut: 0,
       slow: 4,
+      logged: total,
+      durationMinMs: null,
       lastRequestAt: null,
       histogram: new Map([[1, total]]),
     });
