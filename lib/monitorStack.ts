@@ -124,7 +124,7 @@ export class MonitorStack extends Stack {
     grantStatsRecompute(this.aggregateFunction.role, this.tables.stats);
     this.aggregateConsumer = new StreamConsumer(this, 'AggregateStream', {
       table: this.tables.deltas,
-      streamViewType: 'KEYS_ONLY',
+      streamViewType: this.tables.deltaDefinition.stream,
       function: this.aggregateFunction.function,
       settings: deltaStreamConsumer,
     });
@@ -164,7 +164,7 @@ export class MonitorStack extends Stack {
     });
     this.alertConsumer = new StreamConsumer(this, 'AlertStream', {
       table: this.tables.requestLog,
-      streamViewType: 'NEW_AND_OLD_IMAGES',
+      streamViewType: this.tables.requestLogDefinition.stream,
       function: this.alertFunction.function,
       settings: alertConsumer,
     });

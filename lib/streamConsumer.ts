@@ -11,8 +11,8 @@ import type { TableDefinition } from '../core/tables';
 export interface StreamConsumerProps {
   /** The table whose stream feeds the function. */
   readonly table: ITable;
-  /** The stream's view type (from the table's definition in core/tables.ts). */
-  readonly streamViewType: NonNullable<TableDefinition['stream']>;
+  /** The stream's view type: the `stream` of the table's definition in core/tables.ts. */
+  readonly streamViewType: TableDefinition['stream'];
   readonly function: IFunction;
   /** Batching, retries and filter, shared with the local pollers (`core/streamConsumers.ts`). */
   readonly settings: StreamConsumerSettings;
@@ -31,6 +31,7 @@ export class StreamConsumer extends Construct {
   constructor(scope: Construct, id: string, props: StreamConsumerProps) {
     super(scope, id);
     const { settings } = props;
+    if (props.streamViewType === undefined) throw new Error(`${id}: the table has no stream`);
     if (props.streamViewType === 'KEYS_ONLY' && settings.filter.patterns.some((p) => p.newImage)) {
       // Lambda would silently deliver nothing: a keys-only record has no NewImage to match.
       throw new Error(`${id}: a filter on NewImage cannot match a KEYS_ONLY stream`);

@@ -29,6 +29,16 @@ describe('settingsFromContext', () => {
     assert.deepEqual(settings(cdkJson.context as Partial<Record<ContextKey, unknown>>), SETTINGS_DEFAULTS);
   });
 
+  it('documents every context key in the README\'s "Context options" table', () => {
+    const readme = readFileSync(resolve(import.meta.dirname, '../../README.md'), 'utf8');
+    const section = readme.slice(
+      readme.indexOf('### Context options'),
+      readme.indexOf('### What is deployed'),
+    );
+    const documented = [...section.matchAll(/^\| `(\w+)` \|/gm)].map((m) => m[1]);
+    assert.deepEqual([...documented].sort(), [...CONTEXT_KEYS].sort());
+  });
+
   it('reads `-c key=value` strings', () => {
     const s = settings({
       shards: '4',
