@@ -19,6 +19,8 @@ export interface WatchedStreamConsumer {
   readonly name: string;
   readonly function: IFunction;
   readonly onFailureQueue: IQueue;
+  /** The table whose stream the function reads (named in the alarm descriptions). */
+  readonly streamOf: string;
 }
 
 export interface WatchedTable {
@@ -34,6 +36,12 @@ export interface MonitorAlarmsProps {
   readonly streamConsumers: readonly WatchedStreamConsumer[];
   /** Every function: errors and throttles. */
   readonly functions: ReadonlyMap<string, IFunction>;
+  /**
+   * Names in `functions` throttled by design (a reserved concurrency of 1 that serializes their
+   * invocations): no throttle alarm, since their lag shows in the iterator age instead.
+   * @default - none
+   */
+  readonly throttledByDesign?: ReadonlySet<string>;
   /** The API: share of 5xx answers over `max5xxPercent`. */
   readonly api: HttpApi;
   /** Tables (and their GSIs): any throttled read or write. */
@@ -61,7 +69,7 @@ export class MonitorAlarms extends Construct {
 
     for (const consumer of props.streamConsumers) {
       this.add(`${consumer.name}OnFailure`, {
-        description: `${consumer.name}: stream records were given up on (see the on-failure queue)`,
+        description: `${consumer.name}: ${consumer.streamOf} stream records were given up on (see the on-failure queue)`,
         metric: consumer.onFailureQueue.metricApproximateNumberOfMessagesVisible({
           period: FIVE_MINUTES,
           statistic: 'Maximum',
@@ -69,7 +77,7 @@ export class MonitorAlarms extends Construct {
         threshold: 1,
       });
       this.add(`${consumer.name}IteratorAge`, {
-        description: `${consumer.name}: stream records wait longer than ${maxIteratorAge.toHumanString()}`,
+        description: `${consumer.name}: ${consumer.streamOf} stream records wait longer than ${maxIteratorAge.toHumanString()}`,
         metric: consumer.function.metric('IteratorAge', {
           period: Duration.minutes(1),
           statistic: 'Maximum',
@@ -87,6 +95,7 @@ export class MonitorAlarms extends Construct {
         metric: fn.metricErrors({ period: FIVE_MINUTES, statistic: 'Sum' }),
         threshold: 1,
       });
+      if (props.throttledByDesign?.has(name)) continue;
       this.add(`${name}Throttles`, {
         description: `${name}: the Lambda was throttled`,
         metric: fn.metricThrottles({ period: FIVE_MINUTES, statistic: 'Sum' }),

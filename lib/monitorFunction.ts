@@ -33,6 +33,8 @@ export interface MonitorFunctionProps {
   readonly memorySize?: number;
   /** @default Duration.seconds(10) */
   readonly timeout?: Duration;
+  /** Concurrency reserved for (and capping) the function. @default - unreserved */
+  readonly reservedConcurrentExecutions?: number;
   /** How long the function's log group keeps events. @default RetentionDays.ONE_MONTH */
   readonly logRetention?: RetentionDays;
   /** What happens to the log group when the stack is deleted. @default RemovalPolicy.DESTROY */
@@ -69,6 +71,9 @@ export class MonitorFunction extends Construct {
       architecture: Architecture.ARM_64,
       memorySize: props.memorySize ?? 256,
       timeout: props.timeout ?? Duration.seconds(10),
+      ...(props.reservedConcurrentExecutions !== undefined && {
+        reservedConcurrentExecutions: props.reservedConcurrentExecutions,
+      }),
       role: this.role,
       logGroup: this.logGroup,
       ...(props.description !== undefined && { description: props.description }),

@@ -1,5 +1,5 @@
 import { alertRulesFromEnv, DEFAULT_ALERT_RULES, type AlertRulesConfig } from '../core/alerts/config';
-import { DEFAULTS, ENV } from '../core/config';
+import { checkSampleRate, ConfigError, DEFAULTS, ENV } from '../core/config';
 
 /**
  * What a deployment can change, read from CDK context (`cdk.json` "context", or `-c key=value`).
@@ -15,6 +15,17 @@ export interface MonitorSettings {
   readonly shards: number;
   /** A call at or over this duration is slow. @default 1000 */
   readonly slowThresholdMs: number;
+  /**
+   * The share of successful, not slow calls the gRPC services log to RequestLog (0 < r ≤ 1), for
+   * `GrpcServiceEnvironment` and the readers (which say when sampling is on). Counts stay exact
+   * whatever the rate: they come from the monitors' deltas, folded before sampling. @default 1
+   */
+  readonly sampleSuccess: number;
+  /**
+   * How often each monitor ships its delta items (ms), for `GrpcServiceEnvironment`; a crash
+   * loses at most this interval of counts. @default 10000
+   */
+  readonly statsFlushMs: number;
   /**
    * Alert rules: context `alertRules` (an object in cdk.json, or JSON with `-c`) merged over
    * DEFAULT_ALERT_RULES and validated by `core/alerts/config.ts`.
@@ -44,6 +55,8 @@ export const SETTINGS_DEFAULTS = {
   minuteRetentionHours: DEFAULTS.minuteRetentionHours,
   shards: DEFAULTS.shards,
   slowThresholdMs: DEFAULTS.slowThresholdMs,
+  sampleSuccess: DEFAULTS.sampleSuccess,
+  statsFlushMs: 10_000,
   alertRules: DEFAULT_ALERT_RULES,
   tokenSecretName: 'grpc-monitor/api-token',
   deletionProtection: true,
@@ -60,6 +73,8 @@ export const CONTEXT_KEYS = [
   'minuteRetentionHours',
   'shards',
   'slowThresholdMs',
+  'sampleSuccess',
+  'statsFlushMs',
   'alertRules',
   'alertEmail',
   'tokenSecretName',
@@ -94,6 +109,20 @@ function wholeNumber(lookup: Lookup, key: ContextKey, fallback: number, min: num
     );
   }
   return value;
+}
+
+/** A rate 0 < r ≤ 1, checked by the same rule the interceptor applies to its option and env. */
+function rate(lookup: Lookup, key: ContextKey, fallback: number): number {
+  const raw = lookup(key);
+  if (raw === undefined || raw === '') return fallback;
+  const value = typeof raw === 'string' ? Number(raw.trim()) : raw;
+  try {
+    if (typeof value !== 'number') throw new ConfigError(`${key} is not a number`);
+    return checkSampleRate(value, key);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    throw new ContextError(`context ${key}=${JSON.stringify(raw)} must be a rate with 0 < r ≤ 1`);
+  }
 }
 
 function flag(lookup: Lookup, key: ContextKey, fallback: boolean): boolean {
@@ -188,6 +217,10 @@ export function settingsFromContext(lookup: Lookup): MonitorSettings {
     ),
     shards: wholeNumber(lookup, 'shards', SETTINGS_DEFAULTS.shards, 1, 100),
     slowThresholdMs: wholeNumber(lookup, 'slowThresholdMs', SETTINGS_DEFAULTS.slowThresholdMs, 1, 3_600_000),
+    sampleSuccess: rate(lookup, 'sampleSuccess', SETTINGS_DEFAULTS.sampleSuccess),
+    // At most a minute: the aggregator closes a minute about a minute after it ends (closeAfterMs),
+    // and a delta that arrives later costs a second recomputation of its minute.
+    statsFlushMs: wholeNumber(lookup, 'statsFlushMs', SETTINGS_DEFAULTS.statsFlushMs, 1_000, 60_000),
     alertRules: alertRules(lookup),
     ...(alertEmail !== undefined && { alertEmail }),
     tokenSecretName,

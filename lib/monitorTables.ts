@@ -9,7 +9,13 @@ import {
   type Attribute,
 } from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
-import { requestLogTable, statsTable, type KeyAttribute, type TableDefinition } from '../core/tables';
+import {
+  deltaTable,
+  requestLogTable,
+  statsTable,
+  type KeyAttribute,
+  type TableDefinition,
+} from '../core/tables';
 
 export interface MonitorTablesProps {
   /**
@@ -58,18 +64,24 @@ export function tableFromDefinition(
   return table;
 }
 
-/** The RequestLog table (with its stream) and the Stats table. */
+/**
+ * The RequestLog table (its stream feeds the alert Lambda), the Stats table, and the Deltas table
+ * (what the monitors ship every statsFlushMs; its keys-only stream feeds the aggregate Lambda).
+ */
 export class MonitorTables extends Construct {
   readonly requestLog: Table;
   readonly stats: Table;
+  readonly deltas: Table;
   /** The definitions the tables were built from (the same objects `local/tables.ts` uses). */
   readonly requestLogDefinition: TableDefinition = requestLogTable;
   readonly statsDefinition: TableDefinition = statsTable;
+  readonly deltaDefinition: TableDefinition = deltaTable;
 
   constructor(scope: Construct, id: string, props: MonitorTablesProps = {}) {
     super(scope, id);
     const deletionProtection = props.deletionProtection ?? true;
     this.requestLog = tableFromDefinition(this, 'RequestLog', this.requestLogDefinition, deletionProtection);
     this.stats = tableFromDefinition(this, 'Stats', this.statsDefinition, deletionProtection);
+    this.deltas = tableFromDefinition(this, 'Deltas', this.deltaDefinition, deletionProtection);
   }
 }

@@ -9,13 +9,20 @@ export const REQUEST_LOG_WRITER_ACTIONS = [
   'dynamodb:UpdateItem',
 ] as const;
 
+/** What the interceptor calls on the Deltas table: BatchWriteItem for its deltas (PutItem for one). */
+export const DELTA_WRITER_ACTIONS = ['dynamodb:BatchWriteItem', 'dynamodb:PutItem'] as const;
+
 export interface RequestLogWriterPolicyProps {
+  /** The RequestLog table (call records and heartbeats). */
   readonly table: ITable;
+  /** The Deltas table (the monitor's per-minute statistics, every statsFlushMs). */
+  readonly deltaTable: ITable;
 }
 
 /**
  * The managed policy a user attaches to the gRPC service's role: it may write records to the
- * RequestLog table and nothing else (no reads, no deletes, no other table, no index).
+ * RequestLog table and deltas to the Deltas table, and nothing else (no reads, no deletes, no
+ * other table, no index).
  */
 export class RequestLogWriterPolicy extends Construct {
   readonly policy: ManagedPolicy;
@@ -23,12 +30,17 @@ export class RequestLogWriterPolicy extends Construct {
   constructor(scope: Construct, id: string, props: RequestLogWriterPolicyProps) {
     super(scope, id);
     this.policy = new ManagedPolicy(this, 'Policy', {
-      description: 'Lets a gRPC service with the gRPC Monitor interceptor write call records',
+      description: 'Lets a gRPC service with the gRPC Monitor interceptor write call records and deltas',
       statements: [
         new PolicyStatement({
           effect: Effect.ALLOW,
           actions: [...REQUEST_LOG_WRITER_ACTIONS],
           resources: [props.table.tableArn],
+        }),
+        new PolicyStatement({
+          effect: Effect.ALLOW,
+          actions: [...DELTA_WRITER_ACTIONS],
+          resources: [props.deltaTable.tableArn],
         }),
       ],
     });

@@ -6,10 +6,13 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { StreamConsumerSettings } from '../core/streamConsumers';
 import { toFilterPatterns } from '../core/streamFilter';
+import type { TableDefinition } from '../core/tables';
 
 export interface StreamConsumerProps {
   /** The table whose stream feeds the function. */
   readonly table: ITable;
+  /** The stream's view type: the `stream` of the table's definition in core/tables.ts. */
+  readonly streamViewType: TableDefinition['stream'];
   readonly function: IFunction;
   /** Batching, retries and filter, shared with the local pollers (`core/streamConsumers.ts`). */
   readonly settings: StreamConsumerSettings;
@@ -28,6 +31,11 @@ export class StreamConsumer extends Construct {
   constructor(scope: Construct, id: string, props: StreamConsumerProps) {
     super(scope, id);
     const { settings } = props;
+    if (props.streamViewType === undefined) throw new Error(`${id}: the table has no stream`);
+    if (props.streamViewType === 'KEYS_ONLY' && settings.filter.patterns.some((p) => p.newImage)) {
+      // Lambda would silently deliver nothing: a keys-only record has no NewImage to match.
+      throw new Error(`${id}: a filter on NewImage cannot match a KEYS_ONLY stream`);
+    }
     this.onFailureQueue = new Queue(this, 'OnFailure', {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,

@@ -4,8 +4,8 @@ import { PolicyStatement, type IRole } from 'aws-cdk-lib/aws-iam';
 
 /**
  * DynamoDB access by role, narrower than CDK's grantReadData/grantReadWriteData: readers get no
- * Scan (every list is a Query), no stream reads and no DescribeTable; Stats writers get no
- * DeleteItem (counters, checkpoints and cooldowns are only added to, and expire by TTL).
+ * Scan (every list is a Query), no stream reads and no DescribeTable; Stats writers other than
+ * the aggregator get no DeleteItem (alert state and cooldowns are only written, and expire by TTL).
  */
 export const TABLE_READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'] as const;
 
@@ -15,6 +15,17 @@ export const STATS_WRITE_ACTIONS = [
   'dynamodb:UpdateItem',
   // TransactWriteItems is authorized per action inside it: ConditionCheck needs its own grant.
   'dynamodb:ConditionCheckItem',
+] as const;
+
+/**
+ * The aggregator recomputes Stats items rather than adding to them: it PUTs whole counter and
+ * histogram items (BatchWriteItem for many at once) and deletes a minute's dirty marker
+ * (`AGG#DIRTY`) once the minute is recomputed. It is the only role with DeleteItem on Stats.
+ */
+export const STATS_RECOMPUTE_ACTIONS = [
+  ...STATS_WRITE_ACTIONS,
+  'dynamodb:BatchWriteItem',
+  'dynamodb:DeleteItem',
 ] as const;
 
 /** The table's ARN, and its indexes' when `withIndexes` (Queries on a GSI name the index ARN). */
@@ -52,5 +63,12 @@ export function grantPackedHistogramWrite(role: IRole, statsTable: ITable): void
 export function grantStatsWrite(role: IRole, table: ITable): void {
   role.addToPrincipalPolicy(
     new PolicyStatement({ actions: [...STATS_WRITE_ACTIONS], resources: tableResources(table, false) }),
+  );
+}
+
+/** The aggregate Lambda on Stats: read, and recompute (see STATS_RECOMPUTE_ACTIONS). */
+export function grantStatsRecompute(role: IRole, table: ITable): void {
+  role.addToPrincipalPolicy(
+    new PolicyStatement({ actions: [...STATS_RECOMPUTE_ACTIONS], resources: tableResources(table, false) }),
   );
 }

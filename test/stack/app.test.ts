@@ -45,4 +45,15 @@ describe('bin/app.ts', () => {
     assert.match(run.stderr, /^gRPC Monitor: context shards="0" must be a whole number from 1 to 100/m);
     assert.doesNotMatch(run.stderr, /at new MonitorStack/);
   });
+
+  it('stops on a sampling rate outside 0 < r ≤ 1', () => {
+    for (const rate of ['0', '2']) {
+      const run = runApp({ sampleSuccess: rate });
+      assert.equal(run.status, 1, rate);
+      assert.match(
+        run.stderr,
+        new RegExp(`^gRPC Monitor: context sampleSuccess="${rate}" must be a rate with 0 < r ≤ 1`, 'm'),
+      );
+    }
+  });
 });

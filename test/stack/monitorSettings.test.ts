@@ -29,6 +29,16 @@ describe('settingsFromContext', () => {
     assert.deepEqual(settings(cdkJson.context as Partial<Record<ContextKey, unknown>>), SETTINGS_DEFAULTS);
   });
 
+  it('documents every context key in the README\'s "Context options" table', () => {
+    const readme = readFileSync(resolve(import.meta.dirname, '../../README.md'), 'utf8');
+    const section = readme.slice(
+      readme.indexOf('### Context options'),
+      readme.indexOf('### What is deployed'),
+    );
+    const documented = [...section.matchAll(/^\| `(\w+)` \|/gm)].map((m) => m[1]);
+    assert.deepEqual([...documented].sort(), [...CONTEXT_KEYS].sort());
+  });
+
   it('reads `-c key=value` strings', () => {
     const s = settings({
       shards: '4',
@@ -39,6 +49,8 @@ describe('settingsFromContext', () => {
       alertEmail: 'ops@example.com',
       alertRules: '{"cooldownSeconds":60}',
       logRetentionDays: '90',
+      sampleSuccess: ' 0.1 ',
+      statsFlushMs: '2000',
     });
     assert.equal(s.shards, 4);
     assert.equal(s.slowThresholdMs, 250);
@@ -48,6 +60,15 @@ describe('settingsFromContext', () => {
     assert.equal(s.alertEmail, 'ops@example.com');
     assert.deepEqual(s.alertRules, { ...DEFAULT_ALERT_RULES, cooldownSeconds: 60 });
     assert.equal(s.logRetentionDays, 90);
+    assert.equal(s.sampleSuccess, 0.1);
+    assert.equal(s.statsFlushMs, 2000);
+  });
+
+  it('defaults to logging every call and flushing deltas every 10 s', () => {
+    assert.equal(SETTINGS_DEFAULTS.sampleSuccess, 1);
+    assert.equal(SETTINGS_DEFAULTS.statsFlushMs, 10_000);
+    assert.equal(settings({ sampleSuccess: 1 }).sampleSuccess, 1);
+    assert.equal(settings({ sampleSuccess: 0.01 }).sampleSuccess, 0.01);
   });
 
   it('reads cdk.json values (numbers, booleans, lists, an alert rules object)', () => {
@@ -76,6 +97,16 @@ describe('settingsFromContext', () => {
     [{ tokenSecretName: 'a token' }, /tokenSecretName/],
     [{ corsAllowOrigins: 'ftp://files.example.com' }, /corsAllowOrigins/],
     [{ corsAllowOrigins: 'https://dash.example.com/path' }, /corsAllowOrigins/],
+    [{ sampleSuccess: '0' }, /context sampleSuccess="0" must be a rate with 0 < r ≤ 1/],
+    [{ sampleSuccess: 0 }, /context sampleSuccess=0 must be a rate with 0 < r ≤ 1/],
+    [{ sampleSuccess: '2' }, /context sampleSuccess="2" must be a rate with 0 < r ≤ 1/],
+    [{ sampleSuccess: 2 }, /sampleSuccess=2 must be a rate/],
+    [{ sampleSuccess: -0.5 }, /sampleSuccess/],
+    [{ sampleSuccess: 'half' }, /context sampleSuccess="half" must be a rate/],
+    [{ sampleSuccess: true }, /sampleSuccess=true must be a rate/],
+    [{ statsFlushMs: '500' }, /context statsFlushMs="500" must be a whole number from 1000 to 60000/],
+    [{ statsFlushMs: 120_000 }, /statsFlushMs/],
+    [{ statsFlushMs: 1500.5 }, /statsFlushMs/],
     [{ alertRules: '{not json' }, /context alertRules: .*not valid JSON/],
     [
       { alertRules: '{"errorRate":{"tresholdPercent":1}}' },

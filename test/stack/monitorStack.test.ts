@@ -2,16 +2,23 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Match } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { Validations } from 'aws-cdk-lib';
+import { App, Validations } from 'aws-cdk-lib';
 import { DEFAULT_ALERT_RULES } from '../../core/alerts/config';
 import { API_ROUTES } from '../../core/apiRoutes';
 import { ENV } from '../../core/config';
 import { aggregateConsumer, alertConsumer } from '../../core/streamConsumers';
+import { MonitorStack, deltaStreamConsumer } from '../../lib/monitorStack';
+import { StreamConsumer } from '../../lib/streamConsumer';
 import { toFilterPatterns } from '../../core/streamFilter';
-import { createTableInput, requestLogTable, statsTable } from '../../core/tables';
+import { createTableInput, deltaTable, requestLogTable, statsTable } from '../../core/tables';
 import { httpApiPath, ROUTES_PACKING_HISTOGRAMS } from '../../lib/monitorApi';
-import { REQUEST_LOG_WRITER_ACTIONS } from '../../lib/requestLogWriterPolicy';
-import { PACKED_HISTOGRAM_WRITE_ACTIONS, TABLE_READ_ACTIONS } from '../../lib/tableAccess';
+import { DELTA_WRITER_ACTIONS, REQUEST_LOG_WRITER_ACTIONS } from '../../lib/requestLogWriterPolicy';
+import {
+  PACKED_HISTOGRAM_WRITE_ACTIONS,
+  STATS_RECOMPUTE_ACTIONS,
+  STATS_WRITE_ACTIONS,
+  TABLE_READ_ACTIONS,
+} from '../../lib/tableAccess';
 import { synthMonitorStack, type CfnResource } from './synth';
 
 // Prepare: one synthesis for the whole file, with every optional context value given.
@@ -22,6 +29,8 @@ const synth = synthMonitorStack({
   alertRules: JSON.stringify(ALERT_RULES_OVERRIDE),
   shards: '4',
   slowThresholdMs: '750',
+  sampleSuccess: '0.05',
+  statsFlushMs: '5000',
 });
 const { stack, template, resources, outputs, ofType } = synth;
 
@@ -32,6 +41,11 @@ const logicalId = (resource: { node: { defaultChild?: unknown } }): string =>
   stack.resolve((resource.node.defaultChild as { logicalId: string }).logicalId);
 const requestLogId = logicalId(stack.tables.requestLog);
 const statsId = logicalId(stack.tables.stats);
+const deltasId = logicalId(stack.tables.deltas);
+const arnOf = (id: string) => ({ 'Fn::GetAtt': [id, 'Arn'] });
+/** The logical id of a MonitorFunction's role policy (its grants). */
+const policyOf = (fn: { role: { node: { findChild(id: string): unknown } } }) =>
+  logicalId(fn.role.node.findChild('DefaultPolicy') as { node: { defaultChild?: unknown } });
 const topicRef = ref(stack.alertTopic.topic);
 
 function functionsById(): Map<string, CfnResource> {
@@ -90,9 +104,37 @@ describe('tables', () => {
     assert.equal(table.Properties.DeletionProtectionEnabled, true);
   });
 
+  it('builds Deltas from the core definition: pk/sk, TTL, a KEYS_ONLY stream, on-demand, PITR, KMS', () => {
+    const table = resources[deltasId]!;
+    const expected = createTableInput(deltaTable, 'unused');
+    assert.deepEqual(table.Properties.KeySchema, expected.KeySchema);
+    assert.deepEqual(table.Properties.AttributeDefinitions, expected.AttributeDefinitions);
+    assert.equal(table.Properties.GlobalSecondaryIndexes, undefined);
+    assert.deepEqual(table.Properties.StreamSpecification, { StreamViewType: 'KEYS_ONLY' });
+    assert.deepEqual(table.Properties.TimeToLiveSpecification, {
+      AttributeName: 'expires_at',
+      Enabled: true,
+    });
+    assert.equal(table.Properties.BillingMode, 'PAY_PER_REQUEST');
+    assert.deepEqual(table.Properties.PointInTimeRecoverySpecification, { PointInTimeRecoveryEnabled: true });
+    assert.deepEqual(table.Properties.SSESpecification, { SSEEnabled: true });
+    assert.equal(table.Properties.DeletionProtectionEnabled, true);
+    assert.equal(table.DeletionPolicy, 'Retain');
+  });
+
+  it('has exactly the three tables', () => {
+    assert.deepEqual(
+      ofType('AWS::DynamoDB::Table')
+        .map(([id]) => id)
+        .sort(),
+      [deltasId, requestLogId, statsId].sort(),
+    );
+  });
+
   it('uses the very objects core/tables.ts exports (the ones local/tables.ts creates tables from)', () => {
     assert.equal(stack.tables.requestLogDefinition, requestLogTable);
     assert.equal(stack.tables.statsDefinition, statsTable);
+    assert.equal(stack.tables.deltaDefinition, deltaTable);
   });
 });
 
@@ -118,6 +160,8 @@ describe('functions', () => {
       const env = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
       assert.deepEqual(env[ENV.requestLogTable], { Ref: requestLogId }, id);
       assert.deepEqual(env[ENV.statsTable], { Ref: statsId }, id);
+      assert.deepEqual(env[ENV.deltaTable], { Ref: deltasId }, id);
+      assert.equal(env[ENV.sampleSuccess], '0.05', id);
       assert.equal(env[ENV.shards], '4', id);
       assert.equal(env[ENV.slowThresholdMs], '750', id);
       assert.equal(env[ENV.retentionDays], '30', id);
@@ -148,6 +192,39 @@ describe('functions', () => {
     assert.deepEqual(env[ENV.apiTokenSecret], ref(stack.api.tokenSecret));
   });
 
+  it('runs the aggregate Lambda one invocation at a time (reserved concurrency 1), and no other function is capped', () => {
+    const reserved = [...functionsById()]
+      .filter(([, fn]) => fn.Properties.ReservedConcurrentExecutions !== undefined)
+      .map(([id, fn]) => [id, fn.Properties.ReservedConcurrentExecutions]);
+    assert.deepEqual(reserved, [[logicalId(stack.aggregateFunction.function), 1]]);
+  });
+
+  it('runs the aggregate close pass every minute from EventBridge, dropping stale events', () => {
+    const aggregateId = logicalId(stack.aggregateFunction.function);
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 minute)',
+      State: 'ENABLED',
+      Targets: [
+        Match.objectLike({
+          Arn: { 'Fn::GetAtt': [aggregateId, 'Arn'] },
+          RetryPolicy: { MaximumEventAgeInSeconds: 60, MaximumRetryAttempts: 0 },
+        }),
+      ],
+    });
+    template.hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunction',
+      FunctionName: { 'Fn::GetAtt': [aggregateId, 'Arn'] },
+      Principal: 'events.amazonaws.com',
+      SourceArn: { 'Fn::GetAtt': [logicalId(stack.aggregateSchedule), 'Arn'] },
+    });
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: aggregateId },
+      MaximumEventAgeInSeconds: 60,
+      MaximumRetryAttempts: 0,
+    });
+    assert.equal(ofType('AWS::Events::Rule').length, 2);
+  });
+
   it('runs the rule evaluation every minute from EventBridge', () => {
     template.hasResourceProperties('AWS::Events::Rule', {
       ScheduleExpression: 'rate(1 minute)',
@@ -166,22 +243,24 @@ describe('stream event sources', () => {
   const cases = [
     {
       name: 'aggregate',
-      settings: aggregateConsumer,
+      table: () => deltasId,
+      settings: deltaStreamConsumer,
       fn: () => stack.aggregateFunction,
       consumer: () => stack.aggregateConsumer,
     },
     {
       name: 'alert',
+      table: () => requestLogId,
       settings: alertConsumer,
       fn: () => stack.alertFunction,
       consumer: () => stack.alertConsumer,
     },
   ];
-  for (const { name, settings, fn, consumer } of cases) {
-    it(`feeds ${name} from the RequestLog stream with the core settings, filter and on-failure queue`, () => {
+  for (const { name, table, settings, fn, consumer } of cases) {
+    it(`feeds ${name} from its stream with the core settings, filter and on-failure queue`, () => {
       template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
         FunctionName: ref(fn().function),
-        EventSourceArn: { 'Fn::GetAtt': [requestLogId, 'StreamArn'] },
+        EventSourceArn: { 'Fn::GetAtt': [table(), 'StreamArn'] },
         StartingPosition: 'TRIM_HORIZON',
         BatchSize: settings.batchSize,
         MaximumBatchingWindowInSeconds: settings.maxBatchingWindowSeconds,
@@ -199,6 +278,29 @@ describe('stream event sources', () => {
       });
     });
   }
+
+  it('reads the Deltas stream with core aggregate batching (small window, bounded retries) and drops TTL removals', () => {
+    assert.deepEqual({ ...deltaStreamConsumer, filter: aggregateConsumer.filter }, aggregateConsumer);
+    assert.ok(deltaStreamConsumer.maxBatchingWindowSeconds <= 1);
+    assert.ok(deltaStreamConsumer.retryAttempts > 0 && deltaStreamConsumer.retryAttempts <= 10);
+    assert.ok(deltaStreamConsumer.maxRecordAgeSeconds <= 24 * 3600);
+    assert.deepEqual(toFilterPatterns(deltaStreamConsumer.filter), [{ eventName: ['INSERT', 'MODIFY'] }]);
+  });
+
+  it('refuses a NewImage filter on a KEYS_ONLY stream (Lambda would deliver nothing)', () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const other = new MonitorStack(app, 'KeysOnly');
+    assert.throws(
+      () =>
+        new StreamConsumer(other, 'Wrong', {
+          table: other.tables.deltas,
+          streamViewType: 'KEYS_ONLY',
+          function: other.alertFunction.function,
+          settings: alertConsumer, // filters on NewImage (status, slow)
+        }),
+      /Wrong: a filter on NewImage cannot match a KEYS_ONLY stream/,
+    );
+  });
 
   it('has exactly these two mappings, and encrypted, TLS-only on-failure queues', () => {
     assert.equal(ofType('AWS::Lambda::EventSourceMapping').length, 2);
@@ -221,7 +323,7 @@ describe('IAM', () => {
     }
   });
 
-  it('limits the gRPC service policy to BatchWriteItem/PutItem/UpdateItem on the RequestLog table', () => {
+  it('limits the gRPC service policy to writes on RequestLog and BatchWriteItem/PutItem on Deltas', () => {
     const policy = resources[logicalId(stack.writerPolicy.policy)]!;
     assert.equal(policy.Type, 'AWS::IAM::ManagedPolicy');
     assert.deepEqual((policy.Properties.PolicyDocument as { Statement: unknown[] }).Statement, [
@@ -230,7 +332,13 @@ describe('IAM', () => {
         Action: [...REQUEST_LOG_WRITER_ACTIONS],
         Resource: { 'Fn::GetAtt': [requestLogId, 'Arn'] },
       },
+      {
+        Effect: 'Allow',
+        Action: [...DELTA_WRITER_ACTIONS],
+        Resource: { 'Fn::GetAtt': [deltasId, 'Arn'] },
+      },
     ]);
+    assert.deepEqual(DELTA_WRITER_ACTIONS, ['dynamodb:BatchWriteItem', 'dynamodb:PutItem']);
     assert.deepEqual(REQUEST_LOG_WRITER_ACTIONS, [
       'dynamodb:BatchWriteItem',
       'dynamodb:PutItem',
@@ -238,7 +346,50 @@ describe('IAM', () => {
     ]);
   });
 
-  it('lets API handlers only read (Query/GetItem/BatchGetItem) the two tables; the overview also PutItem on Stats', () => {
+  it('lets the aggregate Lambda read Deltas (and its stream), recompute Stats, and touch nothing of RequestLog', () => {
+    const statements = identityStatements()
+      .filter(({ id }) => id === policyOf(stack.aggregateFunction))
+      .map(({ statement }) => statement);
+    const dynamo = statements.filter((st) =>
+      asList(st.Action).some((a) => String(a).startsWith('dynamodb:')),
+    );
+    const onTable = (id: string) =>
+      dynamo.filter((st) => JSON.stringify(asList(st.Resource)) === JSON.stringify([arnOf(id)]));
+    assert.deepEqual(
+      onTable(deltasId).map((st) => st.Action),
+      [[...TABLE_READ_ACTIONS]],
+    );
+    assert.deepEqual(
+      onTable(statsId).map((st) => st.Action),
+      [[...STATS_RECOMPUTE_ACTIONS]],
+    );
+    assert.deepEqual(
+      [...STATS_RECOMPUTE_ACTIONS].sort(),
+      [...STATS_WRITE_ACTIONS, 'dynamodb:BatchWriteItem', 'dynamodb:DeleteItem'].sort(),
+    );
+    // The event source's stream reads name the Deltas stream; nothing names RequestLog.
+    const streamReads = dynamo.filter((st) => asList(st.Action).includes('dynamodb:GetRecords'));
+    assert.deepEqual(
+      streamReads.map((st) => st.Resource),
+      [{ 'Fn::GetAtt': [deltasId, 'StreamArn'] }],
+    );
+    assert.ok(!JSON.stringify(statements).includes(requestLogId));
+  });
+
+  it('lets the alert consumer and the rule evaluation read Deltas (the open minutes of a window)', () => {
+    for (const fn of [stack.alertFunction, stack.ruleEvaluationFunction]) {
+      const reads = identityStatements().filter(
+        ({ id, statement }) =>
+          id === policyOf(fn) && JSON.stringify(statement.Resource) === JSON.stringify(arnOf(deltasId)),
+      );
+      assert.deepEqual(
+        reads.map(({ statement }) => statement.Action),
+        [[...TABLE_READ_ACTIONS]],
+      );
+    }
+  });
+
+  it('lets API handlers only read (Query/GetItem/BatchGetItem) the three tables; the overview also PutItem on Stats', () => {
     const roleOf = (name: string) =>
       logicalId(stack.api.routeFunctions.get(name)!.role.node.findChild('DefaultPolicy'));
     const apiRoles = [...stack.api.routeFunctions.keys()].map(roleOf);
@@ -258,8 +409,17 @@ describe('IAM', () => {
     assert.deepEqual([...ROUTES_PACKING_HISTOGRAMS], ['overview']);
     assert.deepEqual(PACKED_HISTOGRAM_WRITE_ACTIONS, ['dynamodb:PutItem']);
     const reads = dynamoStatements.filter((s) => !writes.includes(s));
-    assert.equal(reads.length, apiRoles.length * 2);
+    assert.equal(reads.length, apiRoles.length * 3);
     for (const { statement } of reads) assert.deepEqual(statement.Action, [...TABLE_READ_ACTIONS]);
+    for (const role of apiRoles) {
+      assert.ok(
+        reads.some(
+          ({ id, statement }) =>
+            id === role && JSON.stringify(statement.Resource) === JSON.stringify(arnOf(deltasId)),
+        ),
+        `${role} reads Deltas`,
+      );
+    }
   });
 
   it('lets only the authorizer and the cursor-signing requests route read the token secret', () => {
@@ -383,8 +543,9 @@ describe('alarms', () => {
   const alarms = () => ofType('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
 
   it('sends every alarm and its recovery to the alert topic', () => {
-    // On-failure + iterator age per consumer, errors + throttles per function, API 5xx, 2 tables.
-    assert.equal(alarms().length, 2 * 2 + 2 * functionsById().size + 1 + 2);
+    // On-failure + iterator age per consumer, errors + throttles per function (but the aggregate's
+    // throttles, by design), API 5xx, 3 tables.
+    assert.equal(alarms().length, 2 * 2 + 2 * functionsById().size - 1 + 1 + 3);
     for (const alarm of alarms()) {
       assert.deepEqual(alarm.AlarmActions, [topicRef], String(alarm.AlarmDescription));
       assert.deepEqual(alarm.OKActions, [topicRef], String(alarm.AlarmDescription));
@@ -418,9 +579,31 @@ describe('alarms', () => {
     }
   });
 
-  it('alarms on errors and throttles of every function', () => {
+  it('alarms on the delta lag: the aggregate’s iterator age on the Deltas stream', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmDescription: 'Aggregate: Deltas stream records wait longer than 1 minute',
+      MetricName: 'IteratorAge',
+      Dimensions: [{ Name: 'FunctionName', Value: ref(stack.aggregateFunction.function) }],
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmDescription: 'Alert: RequestLog stream records wait longer than 1 minute',
+      MetricName: 'IteratorAge',
+      Dimensions: [{ Name: 'FunctionName', Value: ref(stack.alertFunction.function) }],
+    });
+  });
+
+  it('does not alarm on the aggregate’s throttles: its reserved concurrency of 1 serializes invocations', () => {
+    const aggregateId = logicalId(stack.aggregateFunction.function);
+    const throttles = alarms().filter(
+      (a) => a.MetricName === 'Throttles' && JSON.stringify(a.Dimensions).includes(`"${aggregateId}"`),
+    );
+    assert.deepEqual(throttles, []);
+  });
+
+  it('alarms on errors of every function and throttles of every other function', () => {
+    const aggregateId = logicalId(stack.aggregateFunction.function);
     for (const [id] of functionsById()) {
-      for (const metric of ['Errors', 'Throttles']) {
+      for (const metric of id === aggregateId ? ['Errors'] : ['Errors', 'Throttles']) {
         template.hasResourceProperties('AWS::CloudWatch::Alarm', {
           Namespace: 'AWS/Lambda',
           MetricName: metric,
@@ -446,6 +629,11 @@ describe('alarms', () => {
       'Count',
     ]);
     assert.equal(rate?.Threshold, 5);
+    const deltas = alarms().find((a) => String(a.AlarmDescription).startsWith('Deltas:'));
+    const deltaMetrics = (deltas?.Metrics as { MetricStat?: { Metric: { MetricName: string } } }[]).flatMap(
+      (m) => (m.MetricStat ? [m.MetricStat.Metric.MetricName] : []),
+    );
+    assert.deepEqual(deltaMetrics.sort(), ['ReadThrottleEvents', 'WriteThrottleEvents']);
     const requestLog = alarms().find((a) => String(a.AlarmDescription).startsWith('RequestLog:'));
     const dims = (
       requestLog?.Metrics as {
@@ -471,6 +659,7 @@ describe('outputs', () => {
       'AlertTopicArn',
       'ApiTokenSecretName',
       'ApiUrl',
+      'DeltaTableName',
       'GrpcServiceEnvironment',
       'GrpcServicePolicyArn',
       'RequestLogTableName',
@@ -478,6 +667,7 @@ describe('outputs', () => {
     ]);
     assert.deepEqual(outputs.RequestLogTableName!.Value, { Ref: requestLogId });
     assert.deepEqual(outputs.StatsTableName!.Value, { Ref: statsId });
+    assert.deepEqual(outputs.DeltaTableName!.Value, { Ref: deltasId });
     assert.deepEqual(outputs.AlertTopicArn!.Value, topicRef);
     assert.equal(outputs.ApiTokenSecretName!.Value, 'grpc-monitor/api-token');
     assert.deepEqual(outputs.GrpcServicePolicyArn!.Value, ref(stack.writerPolicy.policy));
@@ -487,7 +677,10 @@ describe('outputs', () => {
         [
           'GRPC_MONITOR_TABLE=',
           { Ref: requestLogId },
-          ' GRPC_MONITOR_SHARDS=4 GRPC_MONITOR_SLOW_MS=750 GRPC_MONITOR_RETENTION_DAYS=30',
+          ' GRPC_MONITOR_DELTA_TABLE=',
+          { Ref: deltasId },
+          ' GRPC_MONITOR_SHARDS=4 GRPC_MONITOR_SLOW_MS=750 GRPC_MONITOR_RETENTION_DAYS=30' +
+            ' GRPC_MONITOR_SAMPLE_SUCCESS=0.05 GRPC_MONITOR_STATS_FLUSH_MS=5000',
         ],
       ],
     });

@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { App } from 'aws-cdk-lib';
-import { createTableInput, requestLogTable, statsTable } from '../../core/tables';
+import { createTableInput, deltaTable, requestLogTable, statsTable } from '../../core/tables';
 import { ensureTables } from '../../local/tables';
 import { MonitorStack } from '../../lib/monitorStack';
 
@@ -33,10 +33,12 @@ describe('one table definition for the stack and the local runtime', () => {
     // Assess: the stack's definitions are the core exports, and local sent exactly them.
     assert.equal(stack.tables.requestLogDefinition, requestLogTable);
     assert.equal(stack.tables.statsDefinition, statsTable);
+    assert.equal(stack.tables.deltaDefinition, deltaTable);
     const created = ddb.commandCalls(CreateTableCommand).map((call) => call.args[0].input);
     assert.deepEqual(created, [
       createTableInput(stack.tables.requestLogDefinition, 'logs'),
       createTableInput(stack.tables.statsDefinition, 'stats'),
+      createTableInput(stack.tables.deltaDefinition, 'deltas'),
     ]);
     const ttl = ddb.commandCalls(UpdateTimeToLiveCommand).map((call) => call.args[0].input);
     assert.deepEqual(
@@ -44,6 +46,7 @@ describe('one table definition for the stack and the local runtime', () => {
       [
         stack.tables.requestLogDefinition.timeToLiveAttribute,
         stack.tables.statsDefinition.timeToLiveAttribute,
+        stack.tables.deltaDefinition.timeToLiveAttribute,
       ],
     );
   });

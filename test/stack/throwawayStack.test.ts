@@ -15,7 +15,7 @@ const keyId = stack.resolve((stack.alertTopic.key!.node.defaultChild as CfnEleme
 describe('throwaway stack with an encrypted topic', () => {
   it('leaves the tables unprotected and deletes them with the stack', () => {
     const tables = ofType('AWS::DynamoDB::Table');
-    assert.equal(tables.length, 2);
+    assert.equal(tables.length, 3);
     for (const [id, table] of tables) {
       assert.equal(table.Properties.DeletionProtectionEnabled, false, id);
       assert.equal(table.DeletionPolicy, 'Delete', id);
