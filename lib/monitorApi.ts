@@ -141,7 +141,9 @@ export class MonitorApi extends Construct {
     const authorizer = new HttpLambdaAuthorizer('BearerToken', this.authorizerFunction.function, {
       responseTypes: [HttpLambdaResponseType.SIMPLE],
       identitySource: ['$request.header.Authorization'],
-      // Decisions are cached per Authorization value: a rotated token works everywhere within 5 min.
+      // Decisions are cached per Authorization value. After a rotation the new token works at once
+      // (the authorizer re-reads the secret before denying); the old one may keep working for up to
+      // ~10 min: this cache plus the authorizer's TOKEN_CACHE_MS (README.md, "Deploy").
       resultsCacheTtl: Duration.minutes(5),
     });
 
