@@ -13,7 +13,7 @@ import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import type { ApiRoute } from '../core/apiRoutes';
+import { API_BASE_PATH, type ApiRoute } from '../core/apiRoutes';
 import { ENV } from '../core/config';
 import { MonitorFunction } from './monitorFunction';
 import { grantPackedHistogramWrite, grantTableRead } from './tableAccess';
@@ -43,12 +43,34 @@ export interface MonitorApiProps {
 }
 
 /**
- * HTTP API Gateway rejects route keys that end in `/` and routes `/x/` to the `/x` route, so the
- * contract's trailing-slash paths are deployed without it and still answer at `/x/`.
+ * HTTP API Gateway rejects route keys that end in `/`, so the contract's trailing-slash paths are
+ * deployed without it: `/x` is the form the dashboard, the `next` links and the docs call. Reports
+ * conflict on whether API Gateway also sends `/x/` to the `/x` route, so CONTRACT_SLASH_ROUTE
+ * catches `/x/` when it does not.
  */
 export function httpApiPath(path: string): string {
   return path.length > 1 ? path.replace(/\/+$/, '') : path;
 }
+
+/**
+ * A public greedy route to the dashboard page's Lambda (lambdas/api/ui.ts), which answers a
+ * contract path with its trailing slash by a 308 to the deployed form (the token follows a
+ * same-origin redirect), and 404 to anything else. Exact routes win over it, so it costs nothing
+ * when API Gateway matches `/x/` to `/x` itself.
+ */
+export const CONTRACT_SLASH_ROUTE = `${API_BASE_PATH}/{proxy+}`;
+
+/**
+ * Response headers a cross-origin dashboard reads. With `corsAllowOrigins` API Gateway answers CORS
+ * itself and ignores the Lambdas' CORS headers, so without these the CSV export stops after its
+ * first part (`link`) and the file loses its name (`content-disposition`).
+ */
+export const CORS_EXPOSE_HEADERS: readonly string[] = [
+  'link',
+  'x-total-count',
+  'retry-after',
+  'content-disposition',
+];
 
 /**
  * Routes whose handler reads the API token besides the authorizer: `requests` signs its paging
@@ -119,7 +141,9 @@ export class MonitorApi extends Construct {
     const authorizer = new HttpLambdaAuthorizer('BearerToken', this.authorizerFunction.function, {
       responseTypes: [HttpLambdaResponseType.SIMPLE],
       identitySource: ['$request.header.Authorization'],
-      // Decisions are cached per Authorization value: a rotated token works everywhere within 5 min.
+      // Decisions are cached per Authorization value. After a rotation the new token works at once
+      // (the authorizer re-reads the secret before denying); the old one may keep working for up to
+      // ~10 min: this cache plus the authorizer's TOKEN_CACHE_MS (README.md, "Deploy").
       resultsCacheTtl: Duration.minutes(5),
     });
 
@@ -132,6 +156,7 @@ export class MonitorApi extends Construct {
           allowOrigins: [...origins],
           allowMethods: [CorsHttpMethod.GET, CorsHttpMethod.OPTIONS],
           allowHeaders: ['authorization', 'content-type', 'x-request-id'],
+          exposeHeaders: [...CORS_EXPOSE_HEADERS],
           maxAge: Duration.hours(1),
         },
       }),
@@ -169,10 +194,11 @@ export class MonitorApi extends Construct {
       for (const { table, withIndexes } of props.readTables) grantTableRead(fn.role, table, withIndexes);
       if (ROUTES_PACKING_HISTOGRAMS.has(route.name)) grantPackedHistogramWrite(fn.role, props.statsTable);
       if (readsToken) this.tokenSecret.grantRead(fn.role);
+      const integration = new HttpLambdaIntegration(`${route.name}Integration`, fn.function);
       const [httpRoute] = this.api.addRoutes({
         path: httpApiPath(route.path),
         methods: [HttpMethod.GET],
-        integration: new HttpLambdaIntegration(`${route.name}Integration`, fn.function),
+        integration,
         ...(!route.public && { authorizer }),
       });
       if (route.public && httpRoute) {
@@ -182,6 +208,19 @@ export class MonitorApi extends Construct {
         });
       }
       routeFunctions.set(route.name, fn);
+      if (route.name === 'ui') {
+        const [slashRoute] = this.api.addRoutes({
+          path: CONTRACT_SLASH_ROUTE,
+          methods: [HttpMethod.GET],
+          integration,
+        });
+        if (slashRoute) {
+          Validations.of(slashRoute).acknowledge({
+            id: 'AwsSolutions-APIG4',
+            reason: `${CONTRACT_SLASH_ROUTE} is public by design: it only redirects a contract path with a trailing slash to its route (which checks the token), and answers 404 to anything else.`,
+          });
+        }
+      }
     }
     this.routeFunctions = routeFunctions;
   }

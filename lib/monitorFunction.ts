@@ -42,7 +42,8 @@ export interface MonitorFunctionProps {
 }
 
 /**
- * A monitor Lambda: NodejsFunction bundled by the local esbuild (never Docker), ARM64, its own
+ * A monitor Lambda: NodejsFunction bundled by the local esbuild (a dev dependency: without it
+ * installed, CDK falls back to bundling in Docker, so deploy after a full `npm ci`), ARM64, its own
  * log group with a retention, and its own role that may only write to that log group until the
  * caller grants more (no AWSLambdaBasicExecutionRole, whose log permissions cover every group).
  */

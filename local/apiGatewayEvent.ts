@@ -35,10 +35,15 @@ function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-/** `{request_id}` matches one path segment, as in API Gateway route syntax. */
+/**
+ * `{request_id}` matches one path segment, as in API Gateway route syntax. Both forms of a path
+ * answer: `/x`, the route the stack deploys (route keys cannot end in `/`, lib/monitorApi.ts
+ * `httpApiPath`), and `/x/`, the contract's form; the handler gets the deployed route key.
+ */
 export function compileRoute(route: ApiRoute): RouteMatcher {
   const names: string[] = [];
-  const source = route.path
+  const deployedPath = route.path.length > 1 ? route.path.replace(/\/+$/, '') : route.path;
+  const source = deployedPath
     .split(/(\{[A-Za-z0-9_]+\})/)
     .map((part) => {
       const param = /^\{([A-Za-z0-9_]+)\}$/.exec(part);
@@ -47,10 +52,10 @@ export function compileRoute(route: ApiRoute): RouteMatcher {
       return '([^/]+)';
     })
     .join('');
-  const pattern = new RegExp(`^${source}$`);
+  const pattern = new RegExp(`^${source}/?$`);
   return {
     route,
-    routeKey: `${API_METHOD} ${route.path}`,
+    routeKey: `${API_METHOD} ${deployedPath}`,
     match(path) {
       const found = pattern.exec(path);
       if (!found) return undefined;

@@ -85,7 +85,7 @@ export async function allRequestIds(
     const page = await apiJson<{ next: string | null; results: Array<{ request_id: string }> }>(
       baseUrl,
       token,
-      'requests/',
+      'requests',
       query,
     );
     ids.push(...page.results.map((r) => r.request_id));

@@ -61,7 +61,7 @@ describeDashboard(
       // The pollers aggregate from the stream: wait until every final call is counted.
       const finals = records.filter((r) => r.status !== 'pending').length;
       for (let attempt = 0; ; attempt++) {
-        const overview = await apiJson<{ total_requests: number }>(env.apiUrl, TOKEN, 'overview/', {
+        const overview = await apiJson<{ total_requests: number }>(env.apiUrl, TOKEN, 'overview', {
           hours: '24',
         });
         if (overview.total_requests === finals) break;

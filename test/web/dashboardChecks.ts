@@ -85,9 +85,19 @@ export function describeDashboard(
       await target?.stop();
     });
 
+    /** Paths of every API request the pages made (the page itself excluded). */
+    const apiPathsCalled = new Set<string>();
+    const watchApiCalls = (watched: Page) =>
+      watched.on('request', (request) => {
+        const { pathname } = new URL(request.url());
+        if (pathname.startsWith('/cfg/grpc/monitor/') && !/\/ui\/?$/.test(pathname))
+          apiPathsCalled.add(pathname);
+      });
+
     const freshPage = async (viewport = LAPTOP, query = 'refresh=0') => {
       await page?.close();
       page = await browser.newPage({ viewport, acceptDownloads: true });
+      watchApiCalls(page);
       await openDashboard(page, target.baseUrl, target.token, query);
       return page;
     };
@@ -96,8 +106,8 @@ export function describeDashboard(
       // Prepare
       await freshPage();
       const [overview, health] = await Promise.all([
-        api<OverviewResponse>('overview/', { hours: '24' }),
-        api<HealthResponse>('health/'),
+        api<OverviewResponse>('overview', { hours: '24' }),
+        api<HealthResponse>('health'),
       ]);
       assert.ok(overview.total_requests > 0, 'the target has traffic');
       // Assess: the raw value the page holds and the text it shows
@@ -122,28 +132,28 @@ export function describeDashboard(
       assert.equal(await page.locator('#health-badge').getAttribute('data-status'), health.status);
       assert.equal(
         await page.locator('#requests-count').getAttribute('data-value'),
-        String((await api<RequestsResponse>('requests/', { hours: '24' })).count),
+        String((await api<RequestsResponse>('requests', { hours: '24' })).count),
       );
       // Act: a shorter time window reloads the figures for it
       await afterLoad(page, () => page.getByLabel('Time window').selectOption('1'));
-      const lastHour = await api<OverviewResponse>('overview/', { hours: '1' });
+      const lastHour = await api<OverviewResponse>('overview', { hours: '1' });
       assert.equal(
         await page.locator('#stat-total').getAttribute('data-value'),
         String(lastHour.total_requests),
       );
       assert.equal(
         await page.locator('#requests-count').getAttribute('data-value'),
-        String((await api<RequestsResponse>('requests/', { hours: '1' })).count),
+        String((await api<RequestsResponse>('requests', { hours: '1' })).count),
       );
     });
 
     it('shows the services, methods, timeline and recent errors of the API', async () => {
       await freshPage();
       const [overview, services, methods, timeline] = await Promise.all([
-        api<OverviewResponse>('overview/', { hours: '24' }),
-        api<ServicesResponse>('services/', { hours: '24' }),
-        api<MethodsResponse>('methods/', { hours: '24' }),
-        api<TimelineResponse>('timeline/', { hours: '24' }),
+        api<OverviewResponse>('overview', { hours: '24' }),
+        api<ServicesResponse>('services', { hours: '24' }),
+        api<MethodsResponse>('methods', { hours: '24' }),
+        api<TimelineResponse>('timeline', { hours: '24' }),
       ]);
       const tableRows = (id: string) =>
         page
@@ -289,7 +299,7 @@ export function describeDashboard(
 
     it('colours every badge as the legend says, with text', async () => {
       await freshPage();
-      const results = (await api<RequestsResponse>('requests/', { hours: '24' })).results;
+      const results = (await api<RequestsResponse>('requests', { hours: '24' })).results;
       const badges = await page.locator('#requests-rows tr').evaluateAll((rows) =>
         rows.map((r) => {
           const status = r.querySelector('.status-cell .badge') as HTMLElement;
@@ -332,7 +342,7 @@ export function describeDashboard(
     it('opens the full record of a row', async () => {
       await freshPage(LAPTOP, 'refresh=0&status=error');
       const id = (await rowIds())[0]!;
-      const record = await api<RequestDetail>(`requests/${encodeURIComponent(id!)}/`);
+      const record = await api<RequestDetail>(`requests/${encodeURIComponent(id!)}`);
       await page.locator(`#requests-rows tr[data-request-id="${id}"] td`).nth(2).click();
       const dialog = page.getByRole('dialog');
       await page.locator(`#detail[data-request-id="${id}"]`).waitFor();
@@ -398,15 +408,32 @@ export function describeDashboard(
       assert.doesNotMatch(page.url(), /refresh=/);
     });
 
-    it('asks again for the token when the API refuses it', async () => {
+    it('asks again for the token when the API refuses it (401, or 403 as API Gateway answers)', async () => {
       await page?.close();
       page = await browser.newPage({ viewport: LAPTOP });
-      await page.goto(`${target.baseUrl}/cfg/grpc/monitor/ui/?refresh=0`);
+      // The page's own address in its deployed form, `ui` (the docs give `ui/`; both serve it).
+      await page.goto(`${target.baseUrl}/cfg/grpc/monitor/ui?refresh=0`);
       await page.getByLabel('API token').fill('not-the-token');
       await page.getByRole('button', { name: 'Open the dashboard' }).click();
       await page.locator('#login-error', { hasText: 'refused' }).waitFor();
       assert.equal(await page.locator('#dashboard').isHidden(), true);
       assert.equal(await page.evaluate('sessionStorage.length'), 0);
+      assert.equal(await page.locator('#alert').isHidden(), true, 'no "Forbidden" error shown instead');
+    });
+
+    it('called the API only at the deployed route paths (`/x`, as the stack deploys them)', () => {
+      // Runs after the checks above: paging, a record, the CSV export all went through the API.
+      const called = [...apiPathsCalled].sort();
+      for (const path of ['overview', 'health', 'services', 'methods', 'timeline', 'requests'])
+        assert.ok(called.includes(`/cfg/grpc/monitor/${path}`), `${path} in ${called.join(', ')}`);
+      assert.ok(
+        called.some((path) => /\/requests\/[^/]+$/.test(path)),
+        'a request record',
+      );
+      assert.deepEqual(
+        called.filter((path) => path.endsWith('/')),
+        [],
+      );
     });
 
     it('fits a laptop and a phone (screenshots in .test-output/)', async () => {

@@ -3,6 +3,10 @@
  * real API and local runtime are elsewhere (and for the bundled-Lambda check). It answers the
  * seed's JSON shapes from an in-memory list of records, with bearer auth, filters, a cursor,
  * CSV, and serves the page from a `ui` handler it is given.
+ *
+ * It is as strict as API Gateway can be, where the local server is lenient: API routes answer
+ * only at their deployed form (`/x`, no trailing slash: the stack's route keys), and a wrong token
+ * gets API Gateway's 403 `{"message":"Forbidden"}` (a Lambda authorizer's deny), a missing one 401.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -83,7 +87,8 @@ export async function startFakeApi(options: {
         res.end(typeof body === 'string' ? body : JSON.stringify(body));
       };
       const route = url.pathname.startsWith(BASE) ? url.pathname.slice(BASE.length) : '';
-      if (route === 'ui/') {
+      // The page answers at both forms: it is the address users type.
+      if (route === 'ui' || route === 'ui/') {
         const result = await options.ui({
           rawPath: url.pathname,
           rawQueryString: url.search.slice(1),
@@ -92,15 +97,16 @@ export async function startFakeApi(options: {
         res.end(result.body);
         return;
       }
-      if (route !== 'health/' && req.headers.authorization !== `Bearer ${token}`)
-        return send(401, { message: 'Unauthorized' });
+      if (route !== 'health' && !req.headers.authorization) return send(401, { message: 'Unauthorized' });
+      if (route !== 'health' && req.headers.authorization !== `Bearer ${token}`)
+        return send(403, { message: 'Forbidden' });
       const q = url.searchParams;
       const hours = Number(q.get('hours') ?? 24);
       const since = now.getTime() - hours * 3_600_000;
       const inWindow = records.filter((r) => Date.parse(r.created_at) >= since);
       const last = (h: number) =>
         records.filter((r) => Date.parse(r.created_at) >= now.getTime() - h * 3_600_000);
-      if (route === 'overview/')
+      if (route === 'overview')
         return send(200, {
           ...figures(inWindow),
           requests_per_second: round(inWindow.length / (hours * 3600), 3),
@@ -120,7 +126,7 @@ export async function startFakeApi(options: {
               }),
             ),
         });
-      if (route === 'health/') {
+      if (route === 'health') {
         const hour = figures(last(1));
         return send(200, {
           status: 'healthy',
@@ -136,21 +142,21 @@ export async function startFakeApi(options: {
             : 0,
         });
       }
-      if (route === 'services/' || route === 'methods/') {
+      if (route === 'services' || route === 'methods') {
         const groups = new Map<string, RequestLogRecord[]>();
         for (const r of inWindow) {
-          const key = route === 'services/' ? r.service_name : `${r.service_name}.${r.method_name}`;
+          const key = route === 'services' ? r.service_name : `${r.service_name}.${r.method_name}`;
           groups.set(key, [...(groups.get(key) ?? []), r]);
         }
         const rows = [...groups.entries()].map(([key, rs]) => {
           const [service_name, method_name] = key.split('.');
-          return route === 'services/'
+          return route === 'services'
             ? { service_name, ...figures(rs) }
             : { service_name, method_name, ...figures(rs) };
         });
-        return send(200, route === 'services/' ? { services: rows } : { methods: rows });
+        return send(200, route === 'services' ? { services: rows } : { methods: rows });
       }
-      if (route === 'timeline/') {
+      if (route === 'timeline') {
         const timeline = [];
         const firstHour = Math.floor(since / 3_600_000) * 3_600_000;
         for (let t = firstHour; t <= now.getTime(); t += 3_600_000) {
@@ -168,14 +174,14 @@ export async function startFakeApi(options: {
         }
         return send(200, { timeline });
       }
-      const detail = /^requests\/([^/]+)\/$/.exec(route);
+      const detail = /^requests\/([^/]+)$/.exec(route);
       if (detail) {
         const found = records.find((r) => r.request_id === decodeURIComponent(detail[1]!));
         return found
           ? send(200, found)
           : send(404, { error: { code: 'not_found', message: 'no such request', field: null } });
       }
-      if (route === 'requests/') {
+      if (route === 'requests') {
         const search = (q.get('search') ?? '').toLowerCase();
         const user = q.get('user') ?? '';
         const rows = inWindow.filter(
@@ -214,7 +220,7 @@ export async function startFakeApi(options: {
             'content-type': 'text/csv',
             'content-disposition': 'attachment; filename="grpc-requests.csv"',
             ...(offset + CSV_ROWS_PER_RESPONSE < rows.length && {
-              link: `<${BASE}requests/?${nextQuery}>; rel="next"`,
+              link: `<${BASE}requests?${nextQuery}>; rel="next"`,
             }),
           });
           return res.end(`${lines.join('\r\n')}\r\n`);
@@ -224,7 +230,7 @@ export async function startFakeApi(options: {
         const link = (o: number) => {
           const next = new URLSearchParams(q);
           next.set('cursor', String(o));
-          return `${BASE}requests/?${next}`;
+          return `${BASE}requests?${next}`;
         };
         return send(200, {
           count: rows.length,

@@ -42,6 +42,48 @@ describe('ui handler', () => {
     assertServesThePage(result);
   });
 
+  it('serves the page at both forms of its path, `ui` (the deployed route) and `ui/`', async () => {
+    const handler = createHandler(deps);
+    for (const path of ['/cfg/grpc/monitor/ui', '/cfg/grpc/monitor/ui/']) {
+      assertServesThePage(await handler(uiEvent(path)));
+    }
+  });
+
+  it('redirects a contract path with its trailing slash to the deployed route (308, query kept)', async () => {
+    // Prepare: what the stack's greedy `{proxy+}` route hands this Lambda when API Gateway does
+    // not send `/x/` to the `/x` route itself
+    const handler = createHandler(deps);
+    const cases: Array<[string, string, string]> = [
+      ['/cfg/grpc/monitor/overview/', 'hours=1', '/cfg/grpc/monitor/overview?hours=1'],
+      ['/cfg/grpc/monitor/health/', '', '/cfg/grpc/monitor/health'],
+      ['/cfg/grpc/monitor/requests/', 'format=csv&a=1', '/cfg/grpc/monitor/requests?format=csv&a=1'],
+      ['/cfg/grpc/monitor/requests/r%2D1/', '', '/cfg/grpc/monitor/requests/r%2D1'],
+      ['/cfg/grpc/monitor/timeline//', '', '/cfg/grpc/monitor/timeline'],
+    ];
+    for (const [path, query, location] of cases) {
+      // Act
+      const result = await handler({ ...uiEvent(path), rawQueryString: query });
+      // Assess
+      assert.equal(result.statusCode, 308, path);
+      assert.equal(result.headers?.location, location, path);
+    }
+  });
+
+  it('answers 404 in API Gateway’s shape to any other path, and never redirects in a loop', async () => {
+    const handler = createHandler(deps);
+    for (const path of [
+      '/cfg/grpc/monitor/nothing/',
+      '/cfg/grpc/monitor/overview',
+      '/cfg/grpc/monitor/requests/a/b/',
+      '/cfg/grpc/monitor/overview/x',
+      '/cfg/grpc/monitor//overview/',
+    ]) {
+      const result = await handler(uiEvent(path));
+      assert.equal(result.statusCode, 404, path);
+      assert.deepEqual(JSON.parse(String(result.body)), { message: 'Not Found' }, path);
+    }
+  });
+
   it('labels every input and select of the page', async () => {
     const html = String((await createHandler(deps)(uiEvent())).body);
     const ids = [...html.matchAll(/<(?:input|select)[^>]*\sid="([^"]+)"/g)].map((m) => m[1]);

@@ -41,7 +41,11 @@ export function dashboardApp(fmt: Formatters, settings: DashboardSettings): void
   type FilterName = keyof Filters;
   const FILTER_NAMES = Object.keys(FILTER_DEFAULTS) as FilterName[];
 
-  /** `/cfg/grpc/monitor/` (with any stage prefix), from the page's own `…/ui/` path. */
+  /**
+   * `/cfg/grpc/monitor/` (with any stage prefix), from the page's own `…/ui` or `…/ui/` path. API
+   * paths are joined to it in the form the stack deploys (`overview`, not `overview/`: HTTP API
+   * route keys cannot end in `/`), so the page never depends on how API Gateway treats the slash.
+   */
   const apiBase = location.pathname.replace(/ui\/?$/, '').replace(/\/?$/, '/');
 
   interface State {
@@ -137,7 +141,9 @@ export function dashboardApp(fmt: Formatters, settings: DashboardSettings): void
       headers: { Authorization: `Bearer ${token()}`, Accept: accept },
       cache: 'no-store',
     });
-    if (response.status === 401) throw new AuthError('The API refused the token.');
+    // 401: no token (API Gateway, the local server) or a wrong one (locally); 403: a wrong or
+    // rotated token in AWS, where the Lambda authorizer's deny is API Gateway's 403 Forbidden.
+    if (response.status === 401 || response.status === 403) throw new AuthError('The API refused the token.');
     if (!response.ok) {
       let message = `${response.status} ${response.statusText}`;
       try {
@@ -620,7 +626,7 @@ export function dashboardApp(fmt: Formatters, settings: DashboardSettings): void
     if (!dialog.open) dialog.showModal();
     try {
       const body = await api<RequestDetail | { request: RequestDetail }>(
-        `requests/${encodeURIComponent(requestId)}/`,
+        `requests/${encodeURIComponent(requestId)}`,
       );
       const record = 'request' in body && !('request_id' in body) ? body.request : (body as RequestDetail);
       el('detail-heading').textContent = `${record.service_name}.${record.method_name}`;
@@ -662,12 +668,12 @@ export function dashboardApp(fmt: Formatters, settings: DashboardSettings): void
     const hours = { hours: state.filters.hours };
     const skip = Promise.resolve(undefined);
     const results = await Promise.allSettled([
-      everything ? api<OverviewResponse>('overview/', hours) : skip,
-      everything ? api<HealthResponse>('health/') : skip,
-      everything ? api<TimelineResponse>('timeline/', hours) : skip,
-      everything ? api<ServicesResponse>('services/', hours) : skip,
-      everything ? api<MethodsResponse>('methods/', hours) : skip,
-      api<RequestsResponse>('requests/', {
+      everything ? api<OverviewResponse>('overview', hours) : skip,
+      everything ? api<HealthResponse>('health') : skip,
+      everything ? api<TimelineResponse>('timeline', hours) : skip,
+      everything ? api<ServicesResponse>('services', hours) : skip,
+      everything ? api<MethodsResponse>('methods', hours) : skip,
+      api<RequestsResponse>('requests', {
         ...listParams(),
         ...state.paging,
         page_size: state.filters.page_size,
@@ -759,7 +765,7 @@ export function dashboardApp(fmt: Formatters, settings: DashboardSettings): void
     button.disabled = true;
     try {
       // One response carries a bounded number of rows; the API links the rest (`Link: <…>; rel="next"`).
-      let response = await apiFetch('requests/', { ...listParams(), format: 'csv' }, 'text/csv');
+      let response = await apiFetch('requests', { ...listParams(), format: 'csv' }, 'text/csv');
       const first = response;
       const parts: string[] = [];
       for (;;) {
@@ -768,7 +774,7 @@ export function dashboardApp(fmt: Formatters, settings: DashboardSettings): void
         const next = /<([^>]+)>\s*;\s*rel="?next"?/.exec(response.headers.get('link') ?? '');
         if (!next?.[1]) break;
         button.textContent = `Exporting… (${parts.length})`;
-        response = await fetchApiUrl(new URL(next[1], location.href).href, 'requests/', 'text/csv');
+        response = await fetchApiUrl(new URL(next[1], location.href).href, 'requests', 'text/csv');
       }
       const blob = new Blob(parts, { type: 'text/csv;charset=utf-8' });
       response = first;
