@@ -142,6 +142,8 @@ describe('monitor API handlers against DynamoDB Local holding known traffic', ()
           grpc_status_code: c.grpc_status_code,
           created_at: c.created_at,
         })),
+      // Sampling is off (the default rate 1): every call is logged.
+      sampling: { enabled: false, success_rate: 1, logged_requests: f.total },
       period_hours: 24,
       window: windowOf(now, 24),
     });
@@ -183,7 +185,7 @@ describe('monitor API handlers against DynamoDB Local holding known traffic', ()
           };
         });
       const { body } = await call(services, `${BASE}/services/?hours=${hours}`, '/services/');
-      assert.deepEqual(body, { services: expected });
+      assert.deepEqual(body, { services: expected, truncated: false });
     }
   });
 
@@ -207,9 +209,13 @@ describe('monitor API handlers against DynamoDB Local holding known traffic', ()
             p95_duration_ms: f.p95_duration_ms,
           };
         });
-    assert.deepEqual((await call(methods, `${BASE}/methods/`, '/methods/')).body, { methods: expected(win) });
+    assert.deepEqual((await call(methods, `${BASE}/methods/`, '/methods/')).body, {
+      methods: expected(win),
+      truncated: false,
+    });
     assert.deepEqual((await call(methods, `${BASE}/methods/?service=ProductService`, '/methods/')).body, {
       methods: expected(win.filter((c) => c.service_name === 'ProductService')),
+      truncated: false,
     });
   });
 
@@ -264,6 +270,7 @@ describe('monitor API handlers against DynamoDB Local holding known traffic', ()
       requests_last_hour: hour.total,
       error_rate_last_hour: hour.error_rate,
       ingestion_lag_seconds: 0,
+      sampling: { enabled: false, success_rate: 1 },
       checked_at: now.toISOString(),
     });
   });
@@ -274,7 +281,14 @@ describe('monitor API handlers against DynamoDB Local holding known traffic', ()
     assert.match(String(body.next), /^\/cfg\/grpc\/monitor\/requests\/\?cursor=[\w-]+\.[\w-]+$/);
     assert.deepEqual(
       { ...body, next: 'cursor' },
-      { count: expected.length, next: 'cursor', previous: null, results: expected.slice(0, 20).map(row) },
+      {
+        count: expected.length,
+        count_is_partial: false,
+        next: 'cursor',
+        previous: null,
+        partial: false,
+        results: expected.slice(0, 20).map(row),
+      },
     );
 
     const failed = calls.find((c) => c.status === 'error')!;
@@ -286,7 +300,7 @@ describe('monitor API handlers against DynamoDB Local holding known traffic', ()
         request_id: failed.request_id,
       },
     );
-    assert.deepEqual(detail.body, failed);
+    assert.deepEqual(detail.body, { ...failed, client_request_id: null });
     const missing = await call(requestDetail, `${BASE}/requests/nope/`, '/requests/{request_id}/', {
       request_id: 'nope',
     });

@@ -55,7 +55,7 @@ describe('query pieces', () => {
       cursor: { sortKey: '2025-11-01T14:00:00.000Z#abc', direction: 'older' as const },
       range,
       filterDigest: filterDigest({ hours: 2, status: 'error', service: undefined }),
-      count: 42,
+      rowCount: 42,
     };
     const token = signPageToken(state, key);
     assert.deepEqual(verifyPageToken(token, key), state);
@@ -80,6 +80,7 @@ describe('query pieces', () => {
     const csv = requestsToCsv([
       {
         request_id: 'r1',
+        client_request_id: 'c-1',
         service_name: 'S',
         method_name: 'M',
         full_method: '/p.S/M',
@@ -98,7 +99,7 @@ describe('query pieces', () => {
     assert.equal(header!.split(',')[0], 'request_id');
     assert.equal(
       line,
-      `r1,2025-11-01T14:00:00.000Z,S,M,/p.S/M,error,INTERNAL,1.5,1,2,7,ann,10.0.0.1,"'=HYPERLINK(""x""), ""quoted"""`,
+      `r1,2025-11-01T14:00:00.000Z,S,M,/p.S/M,error,INTERNAL,1.5,1,2,7,ann,10.0.0.1,"'=HYPERLINK(""x""), ""quoted""",c-1`,
     );
   });
 });
