@@ -145,7 +145,7 @@ const before = (a: string, b: string, direction: Direction): boolean =>
 /**
  * Merges readers of one key's shards in sort-key order (k-way merge), handing each row to
  * `take` until it answers false. A reader stopped by the budget holds back every row past its
- * position: only rows before the furthest such position are handed on, so a merge stopped
+ * position: only rows before the nearest such position are handed on, so a merge stopped
  * early can be resumed from `stoppedAt` with no gap and no duplicate.
  */
 export async function mergeReaders(
@@ -162,7 +162,7 @@ export async function mergeReaders(
       if (head === BLOCKED) {
         const position = readers[i]!.position;
         if (position === undefined || frontier === null) frontier = null;
-        else if (frontier === undefined || before(frontier, position, direction)) frontier = position;
+        else if (frontier === undefined || before(position, frontier, direction)) frontier = position;
         continue;
       }
       if (head === undefined) continue;
