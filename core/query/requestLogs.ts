@@ -150,7 +150,7 @@ export class RequestLogQuery {
     const filter = this.toFilter();
     const direction = cursor?.direction ?? 'older';
     const read = await this.read(filter, direction, cursor?.sortKey, limit + 1, budget, false);
-    return this.toPage(read, limit, direction, cursor, budget);
+    return this.toPage(filter.range, read, limit, direction, cursor, budget);
   }
 
   /**
@@ -173,7 +173,7 @@ export class RequestLogQuery {
       this.read(filter, direction, cursor?.sortKey, limit + 1, budget, countRows),
       statsCount ? this.countFromStats(filter, budget) : (knownCount ?? null),
     ]);
-    const page = this.toPage(read, limit, direction, cursor, budget);
+    const page = this.toPage(filter.range, read, limit, direction, cursor, budget);
     return { ...page, count: countRows ? (read.stoppedAt === undefined ? read.matched : null) : count };
   }
 
@@ -189,6 +189,7 @@ export class RequestLogQuery {
   }
 
   private toPage(
+    range: TimeRange,
     read: ReadResult,
     limit: number,
     direction: Direction,
@@ -204,16 +205,19 @@ export class RequestLogQuery {
     const last = page[page.length - 1];
     const older = last ? { sortKey: sortKeyOfItem(last), direction: 'older' as const } : null;
     const newer = first ? { sortKey: sortKeyOfItem(first), direction: 'newer' as const } : null;
-    const stopped = (d: Direction): ListCursor | null =>
-      partial ? { sortKey: read.stoppedAt!, direction: d } : null;
+    // Where the read ended: where the budget stopped it, else the window's far end (so an empty
+    // last page still links back to the rows before it).
+    const ended = read.stoppedAt ?? (direction === 'older' ? range.from : range.to).toISOString();
+    const stopped = (d: Direction): ListCursor | null => (partial ? { sortKey: ended, direction: d } : null);
+    const endOf = (d: Direction): ListCursor | null => (cursor ? { sortKey: ended, direction: d } : null);
     const base = { items, partial, itemsRead: budget.read };
     return direction === 'older'
       ? {
           ...base,
           next: more ? older : stopped('older'),
-          previous: cursor ? (newer ?? stopped('newer')) : null,
+          previous: cursor ? (newer ?? endOf('newer')) : null,
         }
-      : { ...base, next: older ?? stopped('older'), previous: more ? newer : stopped('newer') };
+      : { ...base, next: older ?? endOf('older'), previous: more ? newer : stopped('newer') };
   }
 
   /** Final calls from Stats (logged ones: what the lists hold), pending ones from the GSIs. */
@@ -308,12 +312,17 @@ export class RequestLogQuery {
       }
       return countAll || rows.length < limit;
     };
+    let emptyGroup = false;
     for (let g = 0; g < readers.length; g++) {
-      // Only once a group has run dry is the next one needed; then read several ahead at once.
-      if (g > 0) {
+      // Only once a group has run dry is the next one needed. After an empty group (sparse hours)
+      // read several ahead at once; after a busy one, the next alone: its first pages likely fill
+      // the page, and read-ahead pages would be items read for nothing.
+      if (emptyGroup) {
         for (const ahead of readers.slice(g, g + READ_AHEAD_GROUPS).flat()) void ahead.peek().catch(() => {});
       }
+      const before = matched;
       const end = await mergeReaders(readers[g]!, direction, take);
+      emptyGroup = matched === before;
       if (end.stoppedAt !== undefined) {
         const start = bound ?? (direction === 'older' ? base.high : base.low);
         return { rows, matched, stoppedAt: end.stoppedAt ?? seen ?? start };
