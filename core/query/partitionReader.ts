@@ -66,6 +66,12 @@ export class PartitionReader {
   private done: boolean;
   private inFlight: Promise<void> | undefined;
   private blocked = false;
+  /**
+   * Limit of the next Query: the first is what the page needs, then it doubles up to pageSize,
+   * so an unselective filter (status=success with few errors) reads about the page, and a
+   * selective one (search) soon reads in large pages.
+   */
+  private nextPageSize: number;
   /** Sort key of the last item a Query evaluated here: every row up to it has been seen. */
   position: string | undefined;
 
@@ -76,7 +82,9 @@ export class PartitionReader {
     private readonly bounds: SortKeyBounds,
     private readonly pageSize: number,
     private readonly budget: ReadBudget,
+    firstPageSize: number = pageSize,
   ) {
+    this.nextPageSize = Math.max(1, Math.min(firstPageSize, pageSize));
     // DynamoDB rejects BETWEEN with low > high: such a range is simply empty.
     this.done = bounds.low > bounds.high;
   }
@@ -103,7 +111,8 @@ export class PartitionReader {
 
   private async fetchPage(): Promise<void> {
     // Reserved before the first await: readers asked first are served first.
-    const reserved = this.budget.reserve(this.pageSize);
+    const reserved = this.budget.reserve(this.nextPageSize);
+    this.nextPageSize = Math.min(this.pageSize, this.nextPageSize * 2);
     this.blocked = reserved === 0;
     if (this.blocked) return;
     let page;

@@ -281,11 +281,7 @@ export class RequestLogQuery {
     // always makes progress even with read-ahead and many shards.
     const pageSize = Math.max(
       1,
-      Math.min(
-        1000,
-        filtered || countAll ? Math.max(limit, 200) : limit,
-        Math.floor(budget.limit / (2 * perGroup)),
-      ),
+      Math.min(1000, filtered || countAll ? 1000 : limit, Math.floor(budget.limit / (2 * perGroup))),
     );
     const readers = groups.map((g) =>
       g.partitions.map(
@@ -297,6 +293,7 @@ export class RequestLogQuery {
             bounds,
             pageSize,
             budget,
+            limit > 0 ? limit : pageSize,
           ),
       ),
     );

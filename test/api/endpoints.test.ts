@@ -60,6 +60,8 @@ describe('monitor API handlers against DynamoDB Local holding known traffic', ()
               started_at: '2025-11-01T00:00:00.000Z',
               last_seen: lastSeen,
               writer: { enqueued: 10, written: 10, dropped: 0, retried: 0, failed: 0, queued: 0 },
+              // A monitor that reports its log sampling (issue 17); the stale one predates it.
+              ...(b.instance_id === 'a-fresh' && { sampling_success: 0.25 }),
             },
             Math.floor(Date.now() / 1000) + 3600,
           ),
@@ -265,6 +267,7 @@ describe('monitor API handlers against DynamoDB Local holding known traffic', ()
           started_at: '2025-11-01T00:00:00.000Z',
           last_seen: new Date(now.getTime() - b.ageSeconds * 1000).toISOString(),
           writer: { enqueued: 10, written: 10, dropped: 0, retried: 0, failed: 0, queued: 0 },
+          ...(b.instance_id === 'a-fresh' && { sampling_success: 0.25 }),
         })),
       last_request: filterCalls(calls, now, { hours: 24 })[0]!.created_at,
       requests_last_hour: hour.total,
