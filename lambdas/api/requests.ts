@@ -83,6 +83,19 @@ function rowsThatFit(sizes: readonly number[], maxBytes: number, direction: 'old
   return ordered.length;
 }
 
+const HOUR_MS = 3_600_000;
+
+/**
+ * The window from its first whole hour within the retention: older rows and hour counters have
+ * expired, and a cursor must not start before the retention (checkPageBounds), so a 720 h list
+ * under a 7-day retention pages like a 7-day one.
+ */
+function withinRetention(range: TimeRange, deps: MonitorDeps): TimeRange {
+  const start =
+    Math.ceil((deps.now().getTime() - deps.config.retentionDays * 24 * HOUR_MS) / HOUR_MS) * HOUR_MS;
+  return range.from.getTime() >= start ? range : { from: new Date(start), to: range.to };
+}
+
 export function createHandler(deps: MonitorDeps, options: RequestsOptions = {}) {
   const cursorKey = options.cursorKey ?? cursorKeyFromEnv();
   const maxBytes = options.maxResponseBytes ?? MAX_RESPONSE_BYTES;
@@ -109,7 +122,7 @@ export function createHandler(deps: MonitorDeps, options: RequestsOptions = {}) 
     const digest = filterDigest(filters);
     // Stats cannot count by user or search text: their count comes from reading rows, once.
     const rowCounted = filters.user !== undefined || filters.search !== undefined;
-    let range: TimeRange = lastHours(deps, filters.hours);
+    let range: TimeRange = withinRetention(lastHours(deps, filters.hours), deps);
     let cursor: ListCursor | undefined;
     let knownCount: number | null | undefined;
     if (token !== undefined) {

@@ -69,6 +69,12 @@ describe('page cursors are signed with a server-only key and bounded after verif
     const second = await get(`page_size=5&cursor=${cursorOf(first.body.next)}`);
     assert.equal(second.status, 200);
     assert.equal((second.body.results as unknown[]).length, 5);
+    // A 720 h list under a 7-day retention starts within it, so its own cursors stay valid.
+    const shortRetention = createHandler({ ...deps, config: { ...config, retentionDays: 7 } });
+    const long = await shortRetention(apiEvent(`${PATH}?hours=720&page_size=5`), lambdaContext);
+    const next = (JSON.parse(long.body!) as { next: string }).next;
+    const after = await shortRetention(apiEvent(next), lambdaContext);
+    assert.equal(after.statusCode, 200, after.body);
   });
 
   it('rejects a cursor re-signed with the old scheme (an HMAC of the API token under the published label)', async () => {
