@@ -14,6 +14,9 @@ export const ENV = {
   heartbeatStaleSeconds: 'GRPC_MONITOR_HEARTBEAT_STALE_SECONDS',
   apiToken: 'GRPC_MONITOR_API_TOKEN',
   apiTokenSecret: 'GRPC_MONITOR_API_TOKEN_SECRET',
+  /** The page-cursor signing secret's value (local runs), or its Secrets Manager id (AWS). */
+  cursorSecret: 'GRPC_MONITOR_CURSOR_SECRET',
+  cursorSecretId: 'GRPC_MONITOR_CURSOR_SECRET_ID',
   topicArn: 'GRPC_MONITOR_TOPIC_ARN',
   alertRules: 'GRPC_MONITOR_ALERT_RULES',
   dynamoDbEndpoint: 'GRPC_MONITOR_DYNAMODB_ENDPOINT',

@@ -1,6 +1,8 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { TimeRange } from '../stats';
+import { MAX_ITEMS_READ_PER_REQUEST } from './readBudget';
 import type { ListCursor } from './requestLogs';
+import { WINDOW_HOURS } from './window';
 
 /**
  * What a `next`/`previous` link carries: the position, the window frozen at the first page (so
@@ -10,18 +12,22 @@ export interface PageState {
   readonly cursor: ListCursor;
   readonly range: TimeRange;
   readonly filterDigest: string;
-  /** The exact count taken with the first page: later pages of the same frozen window reuse it. */
-  readonly count: number;
+  /**
+   * For filters the Stats cannot count (`user`, `search`): the count the first page's read
+   * found (exact, so at most MAX_ITEMS_READ_PER_REQUEST), or null when it ran out of budget.
+   * Absent for the other filters: every page counts them from Stats, exactly.
+   */
+  readonly rowCount?: number | null;
 }
 
 interface Wire {
-  v: 1;
+  v: 2;
   k: string;
   d: 'o' | 'n';
   f: number;
   t: number;
   h: string;
-  c: number;
+  c?: number | null;
 }
 
 /** Longest token accepted before any parsing (a real one is about 150 characters). */
@@ -46,13 +52,13 @@ export function filterDigest(values: Record<string, string | number | undefined>
 /** `base64url(json).base64url(hmac)`: opaque to clients, and any change to it is detected. */
 export function signPageToken(state: PageState, key: Buffer): string {
   const wire: Wire = {
-    v: 1,
+    v: 2,
     k: state.cursor.sortKey,
     d: state.cursor.direction === 'older' ? 'o' : 'n',
     f: state.range.from.getTime(),
     t: state.range.to.getTime(),
     h: state.filterDigest,
-    c: state.count,
+    ...(state.rowCount !== undefined && { c: state.rowCount }),
   };
   const body = Buffer.from(JSON.stringify(wire)).toString('base64url');
   return `${body}.${mac(key, body).toString('base64url')}`;
@@ -75,14 +81,13 @@ export function verifyPageToken(token: string, key: Buffer): PageState {
     throw new PageTokenError('cursor is malformed');
   }
   if (
-    wire.v !== 1 ||
+    wire.v !== 2 ||
     typeof wire.k !== 'string' ||
     (wire.d !== 'o' && wire.d !== 'n') ||
     !Number.isSafeInteger(wire.f) ||
     !Number.isSafeInteger(wire.t) ||
     typeof wire.h !== 'string' ||
-    !Number.isSafeInteger(wire.c) ||
-    wire.c! < 0
+    !(wire.c === undefined || wire.c === null || Number.isSafeInteger(wire.c))
   ) {
     throw new PageTokenError('cursor is malformed');
   }
@@ -90,6 +95,42 @@ export function verifyPageToken(token: string, key: Buffer): PageState {
     cursor: { sortKey: wire.k, direction: wire.d === 'o' ? 'older' : 'newer' },
     range: { from: new Date(wire.f!), to: new Date(wire.t!) },
     filterDigest: wire.h,
-    count: wire.c!,
+    ...(wire.c !== undefined && { rowCount: wire.c }),
   };
+}
+
+const HOUR_MS = 3_600_000;
+
+/**
+ * Slack on the window's length and age: the old end of a window is widened to its whole hour
+ * when its minute counters have expired (see countableRange), and a listing that reaches back
+ * to the retention limit may be paged for about an hour after its first page.
+ */
+export const WINDOW_SLACK_MS = HOUR_MS;
+/** How far past `now` a window may end (a window ends at the end of its first page's minute). */
+export const MAX_FUTURE_MS = 60_000;
+
+/**
+ * Checks a verified cursor's contents against what this API ever issues, so that a leaked or
+ * mis-issued key still cannot widen a request's work: the window spans at most 720 h, ends no
+ * later than now + 60 s, starts within the retention, and a carried count is one a first page
+ * can have counted. Throws PageTokenError otherwise.
+ */
+export function checkPageBounds(
+  state: PageState,
+  { now, retentionDays }: { now: Date; retentionDays: number },
+): void {
+  const from = state.range.from.getTime();
+  const to = state.range.to.getTime();
+  if (!(from < to) || to - from > WINDOW_HOURS.max * HOUR_MS + WINDOW_SLACK_MS) {
+    throw new PageTokenError(`cursor window is not within ${WINDOW_HOURS.max} hours`);
+  }
+  if (to > now.getTime() + MAX_FUTURE_MS) throw new PageTokenError('cursor window ends in the future');
+  if (from < now.getTime() - retentionDays * 24 * HOUR_MS - 2 * WINDOW_SLACK_MS) {
+    throw new PageTokenError('cursor window starts before the retention: start again at the first page');
+  }
+  const count = state.rowCount;
+  if (count !== undefined && count !== null && (count < 0 || count > MAX_ITEMS_READ_PER_REQUEST)) {
+    throw new PageTokenError('cursor count is out of range');
+  }
 }

@@ -12,7 +12,10 @@ export interface RequestFilter {
   readonly method?: string;
   /** The caller's id (`user.id`, stored as the string `user_id`). */
   readonly user?: string;
-  /** Case-insensitive substring of request id, service, method, username, client IP or error. */
+  /**
+   * Case-insensitive substring of request id, client request id, service, method, username,
+   * client IP or error message.
+   */
   readonly search?: string;
 }
 
@@ -42,8 +45,11 @@ const shardsOf = (shards: number, key: (shard: number) => string, indexName: str
 
 /**
  * The cheapest index for a filter: a service's partitions when a service is given (then status
- * is a filter), else a status's partitions, else the hour buckets of the window. Method and user
- * are exact-match filters on top; search is matched in code (case-insensitive).
+ * is a filter), else a status's partitions, else the hour buckets of the window. Successful
+ * calls have no by_status entry (the index is sparse: most calls succeed, and an entry costs a
+ * write unit each), so `status=success` reads the hour buckets with a filter on status: with
+ * few errors nearly every row read is a success. Method and user are exact-match filters on
+ * top; search is matched in code (case-insensitive).
  */
 export function planRead(filter: RequestFilter, shards: number): ReadPlan {
   const names: Record<string, string> = {};
@@ -65,13 +71,14 @@ export function planRead(filter: RequestFilter, shards: number): ReadPlan {
       },
     ];
     if (filter.status !== undefined) equal('status', filter.status);
-  } else if (filter.status !== undefined) {
+  } else if (filter.status !== undefined && filter.status !== 'success') {
     const status = filter.status;
     groups = [
       { partitions: shardsOf(shards, (s) => statusPartition(status, s), REQUEST_LOG_INDEX.byStatus) },
     ];
     if (filter.service !== undefined) equal('service_name', filter.service);
   } else {
+    if (filter.status !== undefined) equal('status', filter.status);
     groups = hoursOverlapping(filter.range)
       .reverse()
       .map((hour) => ({
@@ -99,6 +106,7 @@ export function searchMatcher(text: string): (item: Record<string, unknown>) => 
     const user = item.user as { username?: unknown } | null | undefined;
     return (
       has(item.request_id) ||
+      has(item.client_request_id) ||
       has(item.service_name) ||
       has(item.method_name) ||
       has(user?.username) ||

@@ -39,6 +39,17 @@ export interface ServerHealth {
   started_at: string;
   last_seen: string;
   writer: WriterStats;
+  /** The share of successes this server logs, from its heartbeat (absent from older monitors). */
+  sampling_success?: number;
+}
+
+/** Servers listed at most (freshest first): the response stays small whatever the churn. */
+export const MAX_SERVERS = 100;
+
+/** A heartbeat's log sampling rate, when its monitor reports one. */
+function samplingOf(beat: Heartbeat): { sampling_success?: number } {
+  const rate = (beat as Heartbeat & { sampling_success?: unknown }).sampling_success;
+  return typeof rate === 'number' && rate > 0 && rate <= 1 ? { sampling_success: rate } : {};
 }
 
 async function readHeartbeats(deps: MonitorDeps): Promise<Heartbeat[]> {
@@ -111,8 +122,10 @@ export function createHandler(deps: MonitorDeps) {
         started_at: b.started_at,
         last_seen: b.last_seen,
         writer: b.writer,
+        ...samplingOf(b),
       }))
-      .sort((a, b) => b.last_seen.localeCompare(a.last_seen) || a.instance_id.localeCompare(b.instance_id));
+      .sort((a, b) => b.last_seen.localeCompare(a.last_seen) || a.instance_id.localeCompare(b.instance_id))
+      .slice(0, MAX_SERVERS);
     const freshest = servers[0];
     const hour = allScope(lastHour);
     const errorRate = percent(hour.byStatus.error, hour.total);
@@ -138,6 +151,7 @@ export function createHandler(deps: MonitorDeps) {
       requests_last_hour: hour.total,
       error_rate_last_hour: errorRate,
       ingestion_lag_seconds: lag,
+      sampling: { enabled: deps.config.sampleSuccess < 1, success_rate: deps.config.sampleSuccess },
       checked_at: now.toISOString(),
     });
   });

@@ -5,6 +5,7 @@ import {
   lastFullMinute,
   methodsOf,
   lastHours,
+  loggedCalls,
   readCounters,
   readCountersWithOverallHistogram,
   requestLogs,
@@ -23,7 +24,11 @@ export const OVERVIEW_TOP = 10;
 /** Requests per second with three decimals (a quiet server still shows a rate). */
 const perSecond = (count: number, seconds: number): number => Math.round((count / seconds) * 1000) / 1000;
 
-/** GET /overview/?hours=24 — the seed's overview plus timeouts, cancellations and request rates. */
+/**
+ * GET /overview/?hours=24 — the seed's overview plus timeouts, cancellations, request rates and
+ * the log sampling in force (`sampling`: every count is exact whatever the rate; the request
+ * log holds `logged_requests` of them).
+ */
 export function createHandler(deps: MonitorDeps) {
   return apiHandler(async (event) => {
     const hours = new QueryParams(event).hours();
@@ -38,6 +43,7 @@ export function createHandler(deps: MonitorDeps) {
       requestLogs(deps).between(range).error().list({ limit: OVERVIEW_TOP }),
     ]);
     const all = scopeFigures(allScope(window));
+    const rate = deps.config.sampleSuccess;
     return json({
       total_requests: all.total,
       successful_requests: all.successful,
@@ -81,6 +87,12 @@ export function createHandler(deps: MonitorDeps) {
         grpc_status_code: r.grpc_status_code,
         created_at: r.created_at,
       })),
+      // Every figure above counts all calls; /requests/ lists the logged ones.
+      sampling: {
+        enabled: rate < 1,
+        success_rate: rate,
+        logged_requests: loggedCalls(allScope(window), rate),
+      },
       period_hours: hours,
       window: { from: range.from.toISOString(), to: range.to.toISOString() },
     });

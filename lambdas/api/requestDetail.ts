@@ -2,6 +2,7 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { MonitorDeps } from '../../core/deps';
 import { LIMITS, type RequestLogRecord } from '../../core/record';
 import { fromRequestLogItem } from '../../core/requestLogItem';
+import { clientRequestId } from '../../core/query';
 import { depsFromEnv, lazyHandler } from '../shared/fromEnv';
 import { apiHandler } from './middleware/apiHandler';
 import { BadParameterError, NotFoundError } from './middleware/errors';
@@ -22,7 +23,8 @@ export function createHandler(deps: MonitorDeps) {
     );
     if (!Item || Item.item_type !== 'request') throw new NotFoundError(`No request ${requestId}`);
     const record: RequestLogRecord = fromRequestLogItem(Item);
-    return json(record);
+    // The client's own `x-request-id` (issue 17), null when it sent none.
+    return json({ ...record, client_request_id: clientRequestId(Item) });
   });
 }
 

@@ -3,17 +3,17 @@ import { byTotalDesc, methodsOf, lastHours, readStats, scopeFigures, servicesOf 
 import { depsFromEnv, lazyHandler } from '../shared/fromEnv';
 import { apiHandler } from './middleware/apiHandler';
 import { QueryParams } from './middleware/queryParams';
-import { json } from './middleware/responses';
+import { json, leadingThatFit, MAX_RESPONSE_BYTES } from './middleware/responses';
 import { scopeFields } from './scopeFields';
 
 /** GET /services/?hours=24 — per-service figures, busiest first, each with its methods. */
-export function createHandler(deps: MonitorDeps) {
+export function createHandler(deps: MonitorDeps, { maxResponseBytes = MAX_RESPONSE_BYTES } = {}) {
   return apiHandler(async (event) => {
     const hours = new QueryParams(event).hours();
     const window = await readStats(deps, lastHours(deps, hours));
     const methods = methodsOf(window).sort(byTotalDesc((m) => m.method));
-    return json({
-      services: servicesOf(window)
+    const { items, truncated } = leadingThatFit(
+      servicesOf(window)
         .sort(byTotalDesc((s) => s.service))
         .map(({ service, stats }) => {
           return {
@@ -33,7 +33,10 @@ export function createHandler(deps: MonitorDeps) {
               }),
           };
         }),
-    });
+      maxResponseBytes,
+    );
+    // `truncated`: the least busy services were left out to keep the response under the limit.
+    return json({ services: items, truncated });
   });
 }
 

@@ -60,6 +60,8 @@ describe('monitor API handlers against DynamoDB Local holding known traffic', ()
               started_at: '2025-11-01T00:00:00.000Z',
               last_seen: lastSeen,
               writer: { enqueued: 10, written: 10, dropped: 0, retried: 0, failed: 0, queued: 0 },
+              // A monitor that reports its log sampling (issue 17); the stale one predates it.
+              ...(b.instance_id === 'a-fresh' && { sampling_success: 0.25 }),
             },
             Math.floor(Date.now() / 1000) + 3600,
           ),
@@ -142,6 +144,8 @@ describe('monitor API handlers against DynamoDB Local holding known traffic', ()
           grpc_status_code: c.grpc_status_code,
           created_at: c.created_at,
         })),
+      // Sampling is off (the default rate 1): every call is logged.
+      sampling: { enabled: false, success_rate: 1, logged_requests: f.total },
       period_hours: 24,
       window: windowOf(now, 24),
     });
@@ -183,7 +187,7 @@ describe('monitor API handlers against DynamoDB Local holding known traffic', ()
           };
         });
       const { body } = await call(services, `${BASE}/services/?hours=${hours}`, '/services/');
-      assert.deepEqual(body, { services: expected });
+      assert.deepEqual(body, { services: expected, truncated: false });
     }
   });
 
@@ -207,9 +211,13 @@ describe('monitor API handlers against DynamoDB Local holding known traffic', ()
             p95_duration_ms: f.p95_duration_ms,
           };
         });
-    assert.deepEqual((await call(methods, `${BASE}/methods/`, '/methods/')).body, { methods: expected(win) });
+    assert.deepEqual((await call(methods, `${BASE}/methods/`, '/methods/')).body, {
+      methods: expected(win),
+      truncated: false,
+    });
     assert.deepEqual((await call(methods, `${BASE}/methods/?service=ProductService`, '/methods/')).body, {
       methods: expected(win.filter((c) => c.service_name === 'ProductService')),
+      truncated: false,
     });
   });
 
@@ -259,11 +267,13 @@ describe('monitor API handlers against DynamoDB Local holding known traffic', ()
           started_at: '2025-11-01T00:00:00.000Z',
           last_seen: new Date(now.getTime() - b.ageSeconds * 1000).toISOString(),
           writer: { enqueued: 10, written: 10, dropped: 0, retried: 0, failed: 0, queued: 0 },
+          ...(b.instance_id === 'a-fresh' && { sampling_success: 0.25 }),
         })),
       last_request: filterCalls(calls, now, { hours: 24 })[0]!.created_at,
       requests_last_hour: hour.total,
       error_rate_last_hour: hour.error_rate,
       ingestion_lag_seconds: 0,
+      sampling: { enabled: false, success_rate: 1 },
       checked_at: now.toISOString(),
     });
   });
@@ -274,7 +284,14 @@ describe('monitor API handlers against DynamoDB Local holding known traffic', ()
     assert.match(String(body.next), /^\/cfg\/grpc\/monitor\/requests\/\?cursor=[\w-]+\.[\w-]+$/);
     assert.deepEqual(
       { ...body, next: 'cursor' },
-      { count: expected.length, next: 'cursor', previous: null, results: expected.slice(0, 20).map(row) },
+      {
+        count: expected.length,
+        count_is_partial: false,
+        next: 'cursor',
+        previous: null,
+        partial: false,
+        results: expected.slice(0, 20).map(row),
+      },
     );
 
     const failed = calls.find((c) => c.status === 'error')!;
@@ -286,7 +303,7 @@ describe('monitor API handlers against DynamoDB Local holding known traffic', ()
         request_id: failed.request_id,
       },
     );
-    assert.deepEqual(detail.body, failed);
+    assert.deepEqual(detail.body, { ...failed, client_request_id: null });
     const missing = await call(requestDetail, `${BASE}/requests/nope/`, '/requests/{request_id}/', {
       request_id: 'nope',
     });

@@ -42,6 +42,7 @@ export function filterCalls(calls: readonly RequestLogRecord[], now: Date, f: Ra
 /** A call as a /requests/ row. */
 export const row = (c: RequestLogRecord) => ({
   request_id: c.request_id,
+  client_request_id: (c as { client_request_id?: string | null }).client_request_id ?? null,
   service_name: c.service_name,
   method_name: c.method_name,
   full_method: c.full_method,

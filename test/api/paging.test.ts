@@ -129,7 +129,7 @@ describe('GET /requests/ paging over 1,000 calls (4 GSI shards)', () => {
     assert.equal((parse(whole.body!, { columns: true }) as unknown[]).length, expected.length);
     assert.equal(
       whole.body!.split('\n')[0],
-      'request_id,created_at,service_name,method_name,full_method,status,grpc_status_code,duration_ms,request_size,response_size,user_id,username,client_ip,error_message',
+      'request_id,created_at,service_name,method_name,full_method,status,grpc_status_code,duration_ms,request_size,response_size,user_id,username,client_ip,error_message,client_request_id',
     );
   });
 

@@ -2,6 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   filterDigest,
+  loggedCalls,
   planRead,
   recentWindow,
   searchMatcher,
@@ -9,6 +10,7 @@ import {
   timelineHours,
   verifyPageToken,
 } from '../../core/query';
+import { emptyScopeStats } from '../../core/stats';
 import { QueryParams } from '../../lambdas/api/middleware/queryParams';
 import { requestsToCsv } from '../../lambdas/api/requestsCsv';
 
@@ -39,14 +41,29 @@ describe('query pieces', () => {
     const pending = planRead({ range, service: 'UserService', status: 'pending' }, 1);
     assert.deepEqual(pending.groups[0]!.partitions, [{ indexName: 'by_status', pk: 'pending#0' }]);
     assert.equal(pending.filterExpression, '#service_name = :service_name');
+    // Successes have no by_status entry (issue 17): the hour buckets, filtered on status.
+    const success = planRead({ range, status: 'success' }, 1);
+    assert.deepEqual(success.groups[0]!.partitions, [{ indexName: 'by_time', pk: '2025-11-01T15#0' }]);
+    assert.equal(success.filterExpression, '#status = :status');
+    assert.deepEqual(success.expressionValues, { ':status': 'success' });
   });
 
-  it('searches six fields, case-insensitively', () => {
+  it('searches seven fields, case-insensitively', () => {
     const match = searchMatcher('NOT FOUND');
+    assert.equal(searchMatcher('abc-1')({ client_request_id: 'ABC-123' }), true);
     assert.equal(match({ error_message: 'user not found' }), true);
     assert.equal(searchMatcher('adm')({ user: { id: 1, username: 'Admin' } }), true);
     assert.equal(searchMatcher('10.0.0')({ client_ip: '10.0.0.7' }), true);
     assert.equal(match({ service_name: 'UserService', user: null }), false);
+  });
+
+  it("counts logged calls: the Stats' counter with sampling on, every call with it off", () => {
+    const stats = { ...emptyScopeStats(), total: 1000, logged: 140 };
+    assert.equal(loggedCalls(stats, 0.1), 140);
+    assert.equal(loggedCalls({ ...stats, logged: 0 }, 0.1), 0);
+    // Stats written before the `logged` counter, sampling off: every call was logged.
+    assert.equal(loggedCalls({ ...stats, logged: 0 }, 1), 1000);
+    assert.equal(loggedCalls(stats, 1), 140);
   });
 
   it('signs page tokens and rejects any change', () => {
@@ -55,7 +72,7 @@ describe('query pieces', () => {
       cursor: { sortKey: '2025-11-01T14:00:00.000Z#abc', direction: 'older' as const },
       range,
       filterDigest: filterDigest({ hours: 2, status: 'error', service: undefined }),
-      count: 42,
+      rowCount: 42,
     };
     const token = signPageToken(state, key);
     assert.deepEqual(verifyPageToken(token, key), state);
@@ -80,6 +97,7 @@ describe('query pieces', () => {
     const csv = requestsToCsv([
       {
         request_id: 'r1',
+        client_request_id: 'c-1',
         service_name: 'S',
         method_name: 'M',
         full_method: '/p.S/M',
@@ -98,7 +116,7 @@ describe('query pieces', () => {
     assert.equal(header!.split(',')[0], 'request_id');
     assert.equal(
       line,
-      `r1,2025-11-01T14:00:00.000Z,S,M,/p.S/M,error,INTERNAL,1.5,1,2,7,ann,10.0.0.1,"'=HYPERLINK(""x""), ""quoted"""`,
+      `r1,2025-11-01T14:00:00.000Z,S,M,/p.S/M,error,INTERNAL,1.5,1,2,7,ann,10.0.0.1,"'=HYPERLINK(""x""), ""quoted""",c-1`,
     );
   });
 });

@@ -10,8 +10,18 @@ import {
   formatTimestamp,
   FORMATTERS,
   healthBadge,
+  samplingNotice,
   statusBadge,
 } from '../../web/src/format';
+
+describe('samplingNotice', () => {
+  it('says the rate when sampling is on, nothing when every call is logged', () => {
+    assert.match(samplingNotice({ enabled: true, success_rate: 0.05 }), /^sampling 5 % of successes/);
+    assert.match(samplingNotice({ enabled: true, success_rate: 0.125 }), /^sampling 12\.5 % /);
+    assert.equal(samplingNotice({ enabled: false, success_rate: 1 }), '');
+    assert.equal(samplingNotice(undefined), '');
+  });
+});
 
 describe('statusBadge', () => {
   it('follows the seed legend with text as well as colour', () => {
@@ -102,6 +112,7 @@ describe('formatters in the browser', () => {
     formatRate: [0.125, 12, null],
     formatTimestamp: ['2025-11-01T14:30:00Z', 'nonsense'],
     healthBadge: ['healthy', 'degraded', undefined],
+    samplingNotice: [{ enabled: true, success_rate: 0.05 }, { enabled: false, success_rate: 1 }, undefined],
   };
   for (const [name, fn] of Object.entries(FORMATTERS)) {
     it(`${name} is self-contained`, () => {

@@ -30,10 +30,14 @@ export interface OverviewResponse {
     grpc_status_code?: string | null;
     created_at: string;
   }>;
+  /** Log sampling in force: counts stay exact; the request list holds `logged_requests`. */
+  sampling?: { enabled: boolean; success_rate: number; logged_requests?: number };
 }
 
 export interface RequestRow {
   request_id: string;
+  /** The client's own `x-request-id`, when it sent one. */
+  client_request_id?: string | null;
   service_name: string;
   method_name: string;
   full_method?: string;
@@ -61,7 +65,11 @@ export interface RequestDetail extends RequestRow {
 }
 
 export interface RequestsResponse {
-  count: number;
+  /** Null when the API could not count within its read bound (`count_is_partial`). */
+  count: number | null;
+  count_is_partial?: boolean;
+  /** The read bound or the size limit ended the page early; `next` goes on from there. */
+  partial?: boolean;
   next: string | null;
   previous: string | null;
   results: RequestRow[];

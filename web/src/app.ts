@@ -211,6 +211,9 @@ export function dashboardApp(fmt: Formatters, settings: DashboardSettings): void
           : '',
       ].filter(Boolean);
       el('stat-total-note').textContent = breakdown.join(' · ');
+      const sampling = fmt.samplingNotice(overview.sampling);
+      el('sampling-notice').textContent = sampling;
+      el('sampling-notice').hidden = sampling === '';
     }
     if (health) {
       setStat('stat-hour-requests', health.requests_last_hour, fmt.formatCount(health.requests_last_hour));
@@ -570,13 +573,18 @@ export function dashboardApp(fmt: Formatters, settings: DashboardSettings): void
   const renderRequests = (page: RequestsResponse): void => {
     lastPage = page;
     const size = Number(state.filters.page_size);
-    const first = page.count === 0 ? 0 : (state.pageNo - 1) * size + 1;
-    const last = Math.min(page.count, first + page.results.length - 1);
+    // A null count: too many rows to count within the API's read bound (user/search filters).
+    const count = page.count ?? Number.POSITIVE_INFINITY;
+    const first = count === 0 || page.results.length === 0 ? 0 : (state.pageNo - 1) * size + 1;
+    const last = Math.min(count, first + page.results.length - 1);
+    const more = page.partial ? ' (partial page: Next reads on)' : '';
     el('requests-count').textContent =
       page.count === 0
         ? 'No requests match.'
-        : `${fmt.formatCount(first)}–${fmt.formatCount(last)} of ${fmt.formatCount(page.count)}`;
-    el('requests-count').dataset.value = String(page.count);
+        : page.count === null
+          ? `${first === 0 ? 'None yet' : `${fmt.formatCount(first)}–${fmt.formatCount(last)}`} of more than can be counted at once${more}`
+          : `${fmt.formatCount(first)}–${fmt.formatCount(last)} of ${fmt.formatCount(page.count)}${more}`;
+    el('requests-count').dataset.value = page.count === null ? '' : String(page.count);
     el('requests-rows').replaceChildren(
       ...(page.results.length
         ? page.results.map(requestRow)
@@ -589,6 +597,7 @@ export function dashboardApp(fmt: Formatters, settings: DashboardSettings): void
 
   const detailRows = (r: RequestDetail): Array<[string, Node | string]> => [
     ['Request ID', h('span', { class: 'mono' }, r.request_id)],
+    ['Client request ID', r.client_request_id ? h('span', { class: 'mono' }, r.client_request_id) : '—'],
     ['Method', r.full_method ?? `${r.service_name}.${r.method_name}`],
     ['Status', badge(fmt.statusBadge(r.status))],
     ['gRPC code', r.grpc_status_code ?? '—'],

@@ -102,7 +102,20 @@ export function healthBadge(status: string | null | undefined): Badge {
 }
 
 /** What the page receives: every formatter above, by name. */
+/**
+ * The notice shown when log sampling is on (`sampling 5 %`): counts stay exact, the request list
+ * holds the calls that were logged. Empty when every call is logged or the API does not say.
+ */
+export function samplingNotice(
+  sampling: { enabled?: boolean; success_rate?: number } | null | undefined,
+): string {
+  if (!sampling || !sampling.enabled || typeof sampling.success_rate !== 'number') return '';
+  const percent = Math.round(sampling.success_rate * 1000) / 10;
+  return `sampling ${percent.toLocaleString('en-US', { maximumFractionDigits: 1 })} % of successes: counts are exact, the list shows the logged calls`;
+}
+
 export const FORMATTERS = {
+  samplingNotice,
   statusBadge,
   durationBadge,
   formatDuration,

@@ -100,6 +100,7 @@ const BODY = `
 <main id="dashboard" hidden>
   <section class="panel" aria-labelledby="stats-heading">
     <h2 id="stats-heading">Statistics <span class="muted">(<span id="window-label">last 24 h</span>)</span></h2>
+    <p id="sampling-notice" class="muted" role="note" hidden></p>
     <dl class="stats">
       ${stat('stat-total', 'Total requests', '<span class="note" id="stat-total-note"></span>')}
       ${stat('stat-success-rate', 'Success rate')}
