@@ -73,11 +73,12 @@ export const CORS_EXPOSE_HEADERS: readonly string[] = [
 ];
 
 /**
- * Routes whose handler reads the API token besides the authorizer: `requests` signs its paging
- * cursors with a key derived from the token (lambdas/api/auth/apiToken.ts `cursorKeyFrom`), so
- * every container must derive the same key, or a `next` link fails on another container.
+ * Routes that sign paging cursors: `requests` signs them with a key from the cursor secret (a
+ * value only the server knows, never the API token: a token holder could otherwise forge
+ * cursors; lambdas/api/cursorKey.ts), so every container derives the same key and a `next` link
+ * works on any of them.
  */
-export const ROUTES_READING_TOKEN: ReadonlySet<string> = new Set(['requests']);
+export const ROUTES_SIGNING_CURSORS: ReadonlySet<string> = new Set(['requests']);
 
 /**
  * Routes whose reads write packed copies of closed buckets' ALL histograms to Stats (core/query
@@ -107,6 +108,8 @@ export class MonitorApi extends Construct {
   readonly api: HttpApi;
   readonly stage: HttpStage;
   readonly tokenSecret: Secret;
+  /** The key material of page cursors, generated at deploy, read by ROUTES_SIGNING_CURSORS only. */
+  readonly cursorSecret: Secret;
   readonly authorizerFunction: MonitorFunction;
   /** Route handlers by route name. */
   readonly routeFunctions: ReadonlyMap<string, MonitorFunction>;
@@ -123,6 +126,15 @@ export class MonitorApi extends Construct {
       secretName: props.tokenSecretName ?? 'grpc-monitor/api-token',
       description: 'Bearer token of the gRPC Monitor API',
       generateSecretString: { passwordLength: 48, excludePunctuation: true },
+    });
+    this.cursorSecret = new Secret(this, 'CursorKey', {
+      description: 'gRPC Monitor API: key material of page cursors (server only)',
+      generateSecretString: { passwordLength: 64, excludePunctuation: true },
+    });
+    Validations.of(this.cursorSecret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'Signs page cursors that live minutes; rotating it only makes open cursors start again at page 1, so a rotation schedule buys nothing.',
     });
     this.authorizerFunction = new MonitorFunction(this, 'Authorizer', {
       entry: 'lambdas/api/authorizer.ts',
@@ -179,7 +191,7 @@ export class MonitorApi extends Construct {
 
     const routeFunctions = new Map<string, MonitorFunction>();
     for (const route of props.routes) {
-      const readsToken = ROUTES_READING_TOKEN.has(route.name);
+      const signsCursors = ROUTES_SIGNING_CURSORS.has(route.name);
       const fn = new MonitorFunction(this, `Route-${route.name}`, {
         entry: `lambdas/api/${route.name}.ts`,
         description: `gRPC Monitor API: GET ${route.path}`,
@@ -188,12 +200,12 @@ export class MonitorApi extends Construct {
         logRetention,
         environment: {
           ...props.environment,
-          ...(readsToken && { [ENV.apiTokenSecret]: this.tokenSecret.secretArn }),
+          ...(signsCursors && { [ENV.cursorSecretId]: this.cursorSecret.secretArn }),
         },
       });
       for (const { table, withIndexes } of props.readTables) grantTableRead(fn.role, table, withIndexes);
       if (ROUTES_PACKING_HISTOGRAMS.has(route.name)) grantPackedHistogramWrite(fn.role, props.statsTable);
-      if (readsToken) this.tokenSecret.grantRead(fn.role);
+      if (signsCursors) this.cursorSecret.grantRead(fn.role);
       const integration = new HttpLambdaIntegration(`${route.name}Integration`, fn.function);
       const [httpRoute] = this.api.addRoutes({
         path: httpApiPath(route.path),

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createAuthorizer } from '../../lambdas/api/authorizer';
-import { apiTokenFromEnv, cursorKeyFrom, secretTokenSource } from '../../lambdas/api/auth/apiToken';
+import { apiTokenFromEnv, secretTokenSource } from '../../lambdas/api/auth/apiToken';
 import { bearerToken, isAuthorized, tokenMatches } from '../../lambdas/api/auth/bearerToken';
 import { authorizerEvent } from './events';
 
@@ -72,12 +72,5 @@ describe('bearer token authorizer', () => {
 
     assert.equal(await apiTokenFromEnv({ GRPC_MONITOR_API_TOKEN: 'local-token' })(), 'local-token');
     assert.equal(await apiTokenFromEnv({})(), '');
-  });
-
-  it('derives the cursor key from the token: stable per token, different across tokens', async () => {
-    const a = await cursorKeyFrom(async () => 'one')();
-    assert.deepEqual(await cursorKeyFrom(async () => 'one')(), a);
-    assert.notDeepEqual(await cursorKeyFrom(async () => 'two')(), a);
-    assert.equal(a.length, 32);
   });
 });

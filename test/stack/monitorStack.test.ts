@@ -422,24 +422,26 @@ describe('IAM', () => {
     }
   });
 
-  it('lets only the authorizer and the cursor-signing requests route read the token secret', () => {
+  it('lets only the authorizer read the token secret, and only the requests route the cursor secret', () => {
     const readers = identityStatements().filter(({ statement }) =>
       asList(statement.Action).includes('secretsmanager:GetSecretValue'),
     );
     const requests = stack.api.routeFunctions.get('requests')!;
-    assert.deepEqual(
-      readers.map((r) => r.id).sort(),
-      [stack.api.authorizerFunction, requests]
-        .map((f) => logicalId(f.role.node.findChild('DefaultPolicy')))
-        .sort(),
-    );
-    for (const reader of readers) assert.deepEqual(reader.statement.Resource, ref(stack.api.tokenSecret));
+    const policyOf = (f: typeof requests) => logicalId(f.role.node.findChild('DefaultPolicy'));
+    const readersOf = (secret: typeof stack.api.tokenSecret) =>
+      readers
+        .filter((r) => JSON.stringify(r.statement.Resource) === JSON.stringify(ref(secret)))
+        .map((r) => r.id);
+    assert.deepEqual(readersOf(stack.api.tokenSecret), [policyOf(stack.api.authorizerFunction)]);
+    assert.deepEqual(readersOf(stack.api.cursorSecret), [policyOf(requests)]);
+    assert.equal(readers.length, 2);
     const env = (
       resources[logicalId(requests.function)]!.Properties.Environment as {
         Variables: Record<string, unknown>;
       }
     ).Variables;
-    assert.deepEqual(env[ENV.apiTokenSecret], ref(stack.api.tokenSecret));
+    assert.deepEqual(env[ENV.cursorSecretId], ref(stack.api.cursorSecret));
+    assert.equal(env[ENV.apiTokenSecret], undefined);
   });
 });
 

@@ -1,4 +1,3 @@
-import { createHmac, randomBytes } from 'node:crypto';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ENV } from '../../../core/config';
 
@@ -70,19 +69,3 @@ export function apiTokenFromEnv(env: Env = process.env): TokenSource {
 }
 
 export type CursorKeySource = () => Promise<Buffer>;
-
-/**
- * The key that signs paging cursors, derived from the API token (so no second secret exists to
- * wire or rotate; rotating the token invalidates open cursors, which only costs a fresh page 1).
- * With no token configured a random per-process key is used (cursors then live as long as the
- * process: fine for one machine, wrong for Lambda, where the stack always sets a token).
- */
-export function cursorKeyFrom(token: TokenSource): CursorKeySource {
-  const fallback = randomBytes(32);
-  return async () => {
-    const value = await token();
-    return value === ''
-      ? fallback
-      : createHmac('sha256', value).update('grpc-monitor page cursor v1').digest();
-  };
-}
