@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
+import type { MonitorConfig } from '../../core/config';
 import { startTestDynamo, type TestDynamo } from '../harness/dynamo';
 import {
   forbiddenIn,
@@ -39,10 +40,10 @@ function consumerSource(kind: 'Cjs' | 'Esm'): string {
     kind === 'Cjs'
       ? `const grpc = require('@grpc/grpc-js');
 const { createGrpcMonitor } = require('${PACKAGE_NAME}');
-const { requestLogs, getStatistics } = require('${PACKAGE_NAME}/query');`
+const { configFromEnv, documentClient, getStatistics, requestLogs } = require('${PACKAGE_NAME}/query');`
       : `import * as grpc from '@grpc/grpc-js';
 import { createGrpcMonitor } from '${PACKAGE_NAME}';
-import { requestLogs, getStatistics } from '${PACKAGE_NAME}/query';`;
+import { configFromEnv, documentClient, getStatistics, requestLogs } from '${PACKAGE_NAME}/query';`;
   return `${imports}
 
 const json = {
@@ -62,8 +63,8 @@ const definition = {
 };
 
 async function main() {
-  if (typeof requestLogs !== 'function' || typeof getStatistics !== 'function') throw new Error('no query library');
-  const monitor = createGrpcMonitor({ dynamoDb: JSON.parse(process.env.CONSUMER_DYNAMODB), console: false });
+  const dynamoDb = JSON.parse(process.env.CONSUMER_DYNAMODB);
+  const monitor = createGrpcMonitor({ dynamoDb, console: false });
   const server = new grpc.Server({ interceptors: [monitor.interceptor] });
   server.addService(definition, {
     say: (call, callback) =>
@@ -83,7 +84,14 @@ async function main() {
   client.close();
   await new Promise((resolve) => server.tryShutdown(resolve));
   await monitor.close();
-  console.log(JSON.stringify({ codes, stats: monitor.stats() }));
+  // Read back through the query library, as a back-office script would.
+  const deps = { ddb: documentClient(dynamoDb), config: configFromEnv(), now: () => new Date() };
+  const hour = { from: new Date(Date.now() - 3600e3), to: new Date(Date.now() + 60e3) };
+  const page = await requestLogs(deps).between(hour).byService('${kind}Echo').list({ limit: 100 });
+  const statistics = await getStatistics(deps, { hours: 1 });
+  deps.ddb.destroy();
+  const listed = page.items.map((item) => item.status).sort();
+  console.log(JSON.stringify({ codes, stats: monitor.stats(), listed, statisticsTotal: statistics.total }));
 }
 
 main().catch((error) => {
@@ -103,7 +111,15 @@ import {
   type GrpcMonitorOptions,
   type WriterStats,
 } from '${PACKAGE_NAME}';
-import { getStatistics, requestLogs, type RequestSummary, type Statistics } from '${PACKAGE_NAME}/query';
+import {
+  configFromEnv,
+  documentClient,
+  getStatistics,
+  requestLogs,
+  type MonitorDeps,
+  type RequestSummary,
+  type Statistics,
+} from '${PACKAGE_NAME}/query';
 
 const options: GrpcMonitorOptions = {
   tableName: 'grpc-monitor-requests',
@@ -119,24 +135,32 @@ export const queued: number = stats.queued;
 export const header: string = REQUEST_ID_HEADER;
 export const isConfigError = (e: unknown): boolean => e instanceof GrpcMonitorConfigError;
 export const closed: Promise<void> = monitor.close();
-export type Exported = [RequestSummary, Statistics, typeof requestLogs, typeof getStatistics];
+const deps: MonitorDeps = { ddb: documentClient({ region: 'eu-west-1' }), config: configFromEnv(), now: () => new Date() };
+export const statistics: Promise<Statistics> = getStatistics(deps, { hours: 24 });
+export const errors: Promise<RequestSummary[]> = requestLogs(deps)
+  .recent({ hours: 1 })
+  .error()
+  .list()
+  .then((page) => page.items);
 
 // @ts-expect-error: the table name is a string
 createGrpcMonitor({ tableName: 42 });
 // @ts-expect-error: no such option
 createGrpcMonitor({ tableNam: 'x' });
+// @ts-expect-error: a status the query does not know
+requestLogs(deps).byStatus('failed');
 `;
 
 describe('grpc-monitor-interceptor, packed and installed offline in a fresh project', () => {
   let work: string;
   let dynamo: TestDynamo;
   let project: ConsumerProject;
-  let tableName: string;
+  let config: MonitorConfig;
 
   before(async () => {
     work = mkdtempSync(join(tmpdir(), 'grpc-monitor-package-'));
     dynamo = await startTestDynamo();
-    tableName = (await dynamo.createTables()).requestLogTable;
+    config = await dynamo.createTables();
     const tarball = await packInterceptor(join(work, 'pack'));
     project = await installConsumer(join(work, 'app'), tarball);
     writeFileSync(join(project.dir, 'consumer.cjs'), consumerSource('Cjs'));
@@ -197,7 +221,8 @@ describe('grpc-monitor-interceptor, packed and installed offline in a fresh proj
         // Plain Node: no tsx loader, nothing of the test runner's.
         env: {
           PATH: process.env.PATH,
-          GRPC_MONITOR_TABLE: tableName,
+          GRPC_MONITOR_TABLE: config.requestLogTable,
+          GRPC_MONITOR_STATS_TABLE: config.statsTable,
           CONSUMER_DYNAMODB: JSON.stringify(dynamo.clientConfig),
           AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
         },
@@ -206,11 +231,18 @@ describe('grpc-monitor-interceptor, packed and installed offline in a fresh proj
       const report = JSON.parse(stdout.trim().split('\n').at(-1)!) as {
         codes: number[];
         stats: { enqueued: number; written: number; dropped: number };
+        listed: string[];
+        statisticsTotal: number;
       };
       assert.deepEqual(report.codes, [...Array<number>(OK_CALLS).fill(0), 5]);
       assert.equal(report.stats.written, OK_CALLS + 1);
       assert.equal(report.stats.dropped, 0);
-      const items = (await dynamo.scanAll(tableName)).filter((item) => item.service_name === `${kind}Echo`);
+      assert.deepEqual(report.listed, ['error', ...Array<string>(OK_CALLS).fill('success')]);
+      // No aggregator runs here: the Stats table is empty, and reading it works.
+      assert.equal(report.statisticsTotal, 0);
+      const items = (await dynamo.scanAll(config.requestLogTable)).filter(
+        (item) => item.service_name === `${kind}Echo`,
+      );
       const statuses = items.map((item) => `${String(item.status)} ${String(item.grpc_status_code)}`).sort();
       assert.deepEqual(statuses, ['error NOT_FOUND', ...Array<string>(OK_CALLS).fill('success OK')]);
       assert.ok(
