@@ -217,6 +217,8 @@ export interface InstalledTree {
   readonly diskBytes: number;
   /** Sum of the file sizes under node_modules. */
   readonly fileBytes: number;
+  /** Files under node_modules. */
+  readonly files: number;
 }
 
 export function installedTree(dir: string): InstalledTree {
@@ -228,14 +230,18 @@ export function installedTree(dir: string): InstalledTree {
     .map((path) => path.slice(path.lastIndexOf('node_modules/') + 'node_modules/'.length));
   let diskBytes = 0;
   let fileBytes = 0;
+  let files = 0;
   const walk = (path: string) => {
     const stat = lstatSync(path);
     diskBytes += stat.blocks * 512;
     if (stat.isDirectory()) for (const entry of readdirSync(path)) walk(join(path, entry));
-    else fileBytes += stat.size;
+    else {
+      fileBytes += stat.size;
+      files++;
+    }
   };
   walk(join(dir, 'node_modules'));
-  return { names, diskBytes, fileBytes };
+  return { names, diskBytes, fileBytes, files };
 }
 
 /** The installed packages that FORBIDDEN_PACKAGES names (a trailing `/` is a scope). */
