@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'cdk.out/', '.test-output/', 'web/dist/'] },
+  { ignores: ['node_modules/', 'cdk.out/', '.test-output/', 'web/dist/', 'interceptor/dist/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -8,7 +8,7 @@
  * FRESHNESS_CALLS (default 1000) and FRESHNESS_ERRORS (default 100) shrink it while developing.
  */
 import * as grpc from '@grpc/grpc-js';
-import { createGrpcMonitor } from '../interceptor';
+import { createGrpcMonitor } from 'grpc-monitor-interceptor';
 import { startLocal } from '../local';
 import { DEFAULT_ALERT_RULES } from '../core/alerts';
 

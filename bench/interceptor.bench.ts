@@ -21,7 +21,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DEFAULTS } from '../core/config';
 import { startDynamoDbLocal } from '../local/dynamoDbLocal';
 import { ensureTables } from '../local/tables';
-import { createGrpcMonitor } from '../interceptor';
+import { createGrpcMonitor } from 'grpc-monitor-interceptor';
 import { ThreadedWriter } from '../interceptor/threadedWriter';
 import { interceptorLoopCost } from './interceptorLoopCost';
 import { mainThreadCpuMicros, median, renicedThreadsCpuMicros } from './measure';

@@ -8,7 +8,7 @@
 import { setImmediate as tick } from 'node:timers/promises';
 import { Metadata, type ServerInterceptingCallInterface, type ServerInterceptor } from '@grpc/grpc-js';
 import type { DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
-import { createGrpcMonitor } from '../interceptor';
+import { createGrpcMonitor } from 'grpc-monitor-interceptor';
 import { mainThreadCpuMicros, median } from './measure';
 
 const CALLS = 20_000;

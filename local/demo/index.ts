@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import type { DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
-import { createGrpcMonitor, type GrpcMonitor } from '../../interceptor';
+import { createGrpcMonitor, type GrpcMonitor } from 'grpc-monitor-interceptor';
 import { PortInUseError } from '../apiServer';
 import { addDemoServices } from './services';
 import { startDemoTraffic, type DemoTraffic } from './traffic';

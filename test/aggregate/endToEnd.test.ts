@@ -14,7 +14,7 @@ import { codeName, statusFromCode } from '../../core/status';
 import { aggregateFilter } from '../../core/streamConsumers';
 import { matchesFilter } from '../../core/streamFilter';
 import { ALL_SCOPE, methodScope, quantile, readCatalog, readWindow, serviceScope } from '../../core/stats';
-import { createGrpcMonitor, type GrpcMonitor } from '../../interceptor';
+import { createGrpcMonitor, type GrpcMonitor } from 'grpc-monitor-interceptor';
 import { createAggregateHandler } from '../../lambdas/aggregate';
 import { latestStreamArn, readStreamToEnd, streamsClient } from '../../local/streamRecords';
 import { expand, unary, type CallOutcome } from '../fixtures/echoCalls';

@@ -5,7 +5,7 @@ import type { MonitorConfig } from '../../core/config';
 import type { MonitorDeps } from '../../core/deps';
 import { toHeartbeatItem } from '../../core/heartbeat';
 import type { RequestLogRecord } from '../../core/record';
-import { getStatistics, requestLogs } from '../../core/query';
+import { getStatistics, requestLogs } from 'grpc-monitor-interceptor/query';
 import * as health from '../../lambdas/api/health';
 import * as methods from '../../lambdas/api/methods';
 import * as overview from '../../lambdas/api/overview';

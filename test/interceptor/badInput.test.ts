@@ -4,7 +4,7 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import * as grpc from '@grpc/grpc-js';
 import { LIMITS, type RequestLogRecord } from '../../core/record';
 import { fromRequestLogItem } from '../../core/requestLogItem';
-import { createGrpcMonitor, type GrpcMonitor } from '../../interceptor';
+import { createGrpcMonitor, type GrpcMonitor } from 'grpc-monitor-interceptor';
 import { unary, type CallOutcome } from '../fixtures/echoCalls';
 import { HUGE_DETAIL_BYTES, startEchoServer, type EchoServer } from '../fixtures/echoServer';
 import { startTestDynamo, type TestDynamo } from '../harness/dynamo';

@@ -7,7 +7,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import * as grpc from '@grpc/grpc-js';
 import { DEFAULTS, type MonitorConfig } from '../../core/config';
-import { createGrpcMonitor, type GrpcMonitor } from '../../interceptor';
+import { createGrpcMonitor, type GrpcMonitor } from 'grpc-monitor-interceptor';
 import { handoffLimit } from '../../interceptor/threadedWriter';
 import { startDynamoDbLocal, type DynamoDbLocal } from '../../local/dynamoDbLocal';
 import { ensureTables } from '../../local/tables';

@@ -4,7 +4,7 @@ import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import * as grpc from '@grpc/grpc-js';
 import { fromHeartbeatItem, HEARTBEAT_PARTITION } from '../../core/heartbeat';
 import { REQUEST_LOG_KEYS } from '../../core/tables';
-import { createGrpcMonitor } from '../../interceptor';
+import { createGrpcMonitor } from 'grpc-monitor-interceptor';
 import { unary } from '../fixtures/echoCalls';
 import { startEchoServer } from '../fixtures/echoServer';
 import { startTestDynamo, type TestDynamo } from '../harness/dynamo';

@@ -5,7 +5,7 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import * as grpc from '@grpc/grpc-js';
 import type { RequestLogRecord } from '../../core/record';
 import { fromRequestLogItem } from '../../core/requestLogItem';
-import { createGrpcMonitor, type GrpcMonitor } from '../../interceptor';
+import { createGrpcMonitor, type GrpcMonitor } from 'grpc-monitor-interceptor';
 import { chat, collect, expand, unary, type CallOutcome, type CallControl } from '../fixtures/echoCalls';
 import {
   NOT_FOUND_MESSAGE,

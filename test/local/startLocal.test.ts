@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import { createGrpcMonitor, type GrpcMonitor } from '../../interceptor';
+import { createGrpcMonitor, type GrpcMonitor } from 'grpc-monitor-interceptor';
 import { startLocal, type LocalEnvironment } from '../../local';
 import { SHARED_ENDPOINT_ENV } from '../harness/dynamo';
 
