@@ -50,6 +50,9 @@ export function httpApiPath(path: string): string {
   return path.length > 1 ? path.replace(/\/+$/, '') : path;
 }
 
+/** Routes whose handler reads no table (the dashboard page): their Lambda gets no table grant. */
+export const ROUTES_READING_NO_TABLE: ReadonlySet<string> = new Set(['ui']);
+
 /**
  * Routes whose handler reads the API token besides the authorizer: `requests` signs its paging
  * cursors with a key derived from the token (lambdas/api/auth/apiToken.ts `cursorKeyFrom`), so
@@ -166,7 +169,9 @@ export class MonitorApi extends Construct {
           ...(readsToken && { [ENV.apiTokenSecret]: this.tokenSecret.secretArn }),
         },
       });
-      for (const { table, withIndexes } of props.readTables) grantTableRead(fn.role, table, withIndexes);
+      if (!ROUTES_READING_NO_TABLE.has(route.name)) {
+        for (const { table, withIndexes } of props.readTables) grantTableRead(fn.role, table, withIndexes);
+      }
       if (ROUTES_PACKING_HISTOGRAMS.has(route.name)) grantPackedHistogramWrite(fn.role, props.statsTable);
       if (readsToken) this.tokenSecret.grantRead(fn.role);
       const [httpRoute] = this.api.addRoutes({
