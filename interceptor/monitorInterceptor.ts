@@ -87,8 +87,11 @@ function trailersOf(
 
 /** Every `x-forwarded-for` value, joined as one header (repeated headers are one list). */
 function forwardedFor(metadata: Metadata): string | null {
-  const values = metadata.get('x-forwarded-for').filter((v): v is string => typeof v === 'string');
-  return values.length === 0 ? null : values.join(', ');
+  const values = metadata.get('x-forwarded-for');
+  if (values.length === 0) return null; // the usual case: no allocation beyond get()
+  if (values.length === 1) return typeof values[0] === 'string' ? values[0] : null;
+  const strings = values.filter((v): v is string => typeof v === 'string');
+  return strings.length === 0 ? null : strings.join(', ');
 }
 
 /** Method names per path, so a call does not parse its path again (bounded: paths come from clients). */
