@@ -31,6 +31,8 @@ export interface RequestLogRecord {
   response_messages: number;
   user: RequestUser | null;
   client_ip: string | null;
+  /** `x-forwarded-for` as received (the right-most LIMITS.forwardedFor characters); absent when the call carried none. */
+  forwarded_for?: string | null;
   /** At most 500 characters. */
   user_agent: string | null;
   /** `ipv4:127.0.0.1:54321` */
@@ -58,6 +60,7 @@ export const LIMITS = {
   fullMethod: 400,
   peer: 200,
   clientIp: 100,
+  forwardedFor: 500,
   username: 200,
   requestId: 100,
 } as const;

@@ -60,6 +60,7 @@ export function toRequestLogItem(record: RequestLogRecord, options: ItemOptions)
     response_messages: record.response_messages,
     user: record.user,
     client_ip: record.client_ip,
+    forwarded_for: record.forwarded_for ?? undefined, // absent without the header
     user_agent: record.user_agent,
     peer: record.peer,
     error_message: record.error_message,
@@ -123,6 +124,7 @@ export function fromRequestLogItem(item: Record<string, unknown>): RequestLogRec
     created_at: String(item.created_at ?? ''),
     updated_at: String(item.updated_at ?? item.created_at ?? ''),
     expires_at: num(item.expires_at) ?? 0,
+    ...(typeof item.forwarded_for === 'string' && { forwarded_for: item.forwarded_for }),
   };
 }
 

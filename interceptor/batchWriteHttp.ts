@@ -12,6 +12,7 @@ import { BatchWriteItemCommand, type DynamoDBClient } from '@aws-sdk/client-dyna
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { HttpRequest } from '@smithy/types';
 import { toAttributeMap } from './attributeValues';
+import { refreshAfterExpiredToken } from './retryPolicy';
 import type { BatchSender, QueuedItem } from './writer';
 
 /** Where a BatchWriteItem goes and how it is signed, as the SDK client resolved it. */
@@ -227,6 +228,8 @@ export function batchWriteHttp(
       }
       const error = answerError(answer.status, answer.body);
       if (corrected) error.$retryable = { throttling: false };
+      // The signer asks the client's provider at each request: the retry signs with what comes here.
+      await refreshAfterExpiredToken(error, config.credentials);
       throw error;
     },
     destroy() {

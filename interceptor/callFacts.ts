@@ -35,8 +35,10 @@ export interface CallFacts
   ended_at_ms: number | null;
   /** From the monotonic clock; null while pending. */
   duration_ms: number | null;
-  /** The first 100 characters of `x-forwarded-for`, for client_ip. */
+  /** `x-forwarded-for` as received, bounded (forwardedChain). */
   forwarded_for: string | null;
+  /** The client's address from `x-forwarded-for`, set only when the peer is a trusted proxy (forwardedClient). */
+  forwarded_client?: string | null;
   peer_address: string | null;
   peer_port: number | null;
   /** The call's deadline, epoch ms; null when the client set none. */
@@ -66,7 +68,8 @@ export function toRecord(facts: CallFacts, retentionDays: number): RequestLogRec
     request_messages: facts.request_messages,
     response_messages: facts.response_messages,
     user: facts.user,
-    client_ip: clientIp(facts.forwarded_for ?? undefined, peer),
+    client_ip: clientIp(facts.forwarded_client, peer),
+    forwarded_for: facts.forwarded_for,
     user_agent: facts.user_agent,
     peer: formatPeer(peer),
     error_message: failed ? bounded(facts.details || code, LIMITS.errorMessage) : null,

@@ -61,6 +61,8 @@ export function createGrpcMonitor(options: GrpcMonitorOptions = {}): GrpcMonitor
     successCodes: settings.successCodes,
     resolveUser: settings.resolveUser,
     deadlineMarginMs: settings.deadlineMarginMs,
+    trustedProxy: settings.trustedProxy,
+    keepErrorMetadata: settings.keepErrorMetadata,
     onStart:
       settings.logPending || log
         ? (call) => {

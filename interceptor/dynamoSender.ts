@@ -2,6 +2,7 @@ import { BatchWriteItemCommand, DynamoDBClient, type DynamoDBClientConfig } from
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { toAttributeMap } from './attributeValues';
 import { batchWriteHttp, unprocessedItems } from './batchWriteHttp';
+import { refreshAfterExpiredToken } from './retryPolicy';
 import type { BatchSender } from './writer';
 
 /** The monitor's DynamoDB access: BatchWriteItem for records, PutItem for heartbeats. */
@@ -61,13 +62,17 @@ export function monitorTable(
 /** BatchWriteItem through the SDK client's own pipeline. */
 function sdkBatchSender(client: DynamoDBClient, tableName: string): BatchSender {
   return async (items) => {
-    const result = await client.send(
-      new BatchWriteItemCommand({
-        RequestItems: {
-          [tableName]: items.map(({ item }) => ({ PutRequest: { Item: toAttributeMap(item) } })),
-        },
-      }),
-    );
-    return unprocessedItems(result.UnprocessedItems?.[tableName], items);
+    const command = new BatchWriteItemCommand({
+      RequestItems: {
+        [tableName]: items.map(({ item }) => ({ PutRequest: { Item: toAttributeMap(item) } })),
+      },
+    });
+    try {
+      const result = await client.send(command);
+      return unprocessedItems(result.UnprocessedItems?.[tableName], items);
+    } catch (error) {
+      await refreshAfterExpiredToken(error, client.config.credentials);
+      throw error;
+    }
   };
 }

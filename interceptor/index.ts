@@ -7,4 +7,5 @@ export {
   type ResolveUser,
 } from './options';
 export { REQUEST_ID_HEADER } from './monitorInterceptor';
+export { SENSITIVE_METADATA, type KeepMetadata, type MetadataFilter } from './callContext';
 export type { WriterStats } from '../core/heartbeat';

@@ -12,11 +12,15 @@ import { bounded } from '../core/requestLogItem';
 import { statusFromCode } from '../core/status';
 import {
   firstString,
+  forwardedChain,
+  forwardedClient,
   methodNames,
   peerAddress,
   traceIdFrom,
   userAgentFrom,
+  type KeepMetadata,
   type MethodNames,
+  type TrustedProxy,
 } from './callContext';
 import type { CallFacts } from './callFacts';
 import { countMessageBytes, measureRequest, measureResponse, type MessageCounts } from './messageSizes';
@@ -41,6 +45,10 @@ export interface InterceptorSettings {
   successCodes: ReadonlySet<number>;
   resolveUser: ResolveUser | undefined;
   deadlineMarginMs: number;
+  /** Proxies whose `x-forwarded-for` is believed; undefined: nobody (client_ip is the peer). */
+  trustedProxy?: TrustedProxy;
+  /** Trailing metadata keys of a failed call kept in error_details; default: every key. */
+  keepErrorMetadata?: KeepMetadata;
   /** Called once per call when its metadata arrived (for `logPending` and the ➡️ line). */
   onStart: ((call: CallFacts) => void) | undefined;
   /** Called exactly once per recorded call, when it ended. */
@@ -56,12 +64,16 @@ function boundedUser(user: RequestUser | null | undefined): RequestUser | null {
 const MAX_DETAIL_KEYS = 20;
 const MAX_DETAIL_VALUE = 2_000;
 
-/** Trailing metadata of a failed call: strings cut short, binary values as base64. */
-function trailersOf(metadata: Metadata | null | undefined): Record<string, string[]> | null {
+/** Trailing metadata of a failed call: the keys `keep` allows, strings cut short, binary values as base64. */
+function trailersOf(
+  metadata: Metadata | null | undefined,
+  keep: KeepMetadata | undefined,
+): Record<string, string[]> | null {
   if (!metadata) return null;
   const out: Record<string, string[]> = {};
   let keys = 0;
   for (const [key, values] of Object.entries(metadata.getMap())) {
+    if (keep && !keep(key)) continue;
     if (keys++ >= MAX_DETAIL_KEYS) break;
     const all = metadata.get(key).slice(0, 5);
     out[key] = (all.length > 0 ? all : [values]).map((v) =>
@@ -71,6 +83,15 @@ function trailersOf(metadata: Metadata | null | undefined): Record<string, strin
     );
   }
   return keys > 0 ? out : null;
+}
+
+/** Every `x-forwarded-for` value, joined as one header (repeated headers are one list). */
+function forwardedFor(metadata: Metadata): string | null {
+  const values = metadata.get('x-forwarded-for');
+  if (values.length === 0) return null; // the usual case: no allocation beyond get()
+  if (values.length === 1) return typeof values[0] === 'string' ? values[0] : null;
+  const strings = values.filter((v): v is string => typeof v === 'string');
+  return strings.length === 0 ? null : strings.join(', ');
 }
 
 /** Method names per path, so a call does not parse its path again (bounded: paths come from clients). */
@@ -232,8 +253,8 @@ class RecordingCall implements ServerInterceptingCallInterface, InterceptingServ
       }
     }
     this.requestId ??= requestIdFrom(firstString(metadata, REQUEST_ID_HEADER));
-    // Only its first hop matters (client_ip): never carry a huge header further.
-    this.forwardedFor = firstString(metadata, 'x-forwarded-for')?.slice(0, 100) ?? null;
+    // Kept as received (metadata holds it anyway); bounded when the call's facts are taken.
+    this.forwardedFor = forwardedFor(metadata);
     this.userAgent = userAgentFrom(firstString(metadata, 'user-agent'));
     this.traceId = traceIdFrom(firstString(metadata, 'traceparent'));
   }
@@ -272,7 +293,7 @@ class RecordingCall implements ServerInterceptingCallInterface, InterceptingServ
       status: finalStatus,
       code: status ? status.code : null,
       details: failed ? bounded(status.details, LIMITS.errorMessage) : null,
-      trailers: failed ? trailersOf(status.metadata) : null,
+      trailers: failed ? trailersOf(status.metadata, this.settings.keepErrorMetadata) : null,
       started_at_ms: this.startedAtMs,
       ended_at_ms: endedAt === null ? null : Date.now(),
       duration_ms: endedAt === null ? null : endedAt - this.startedAt,
@@ -281,7 +302,8 @@ class RecordingCall implements ServerInterceptingCallInterface, InterceptingServ
       request_messages: counts.requestMessages,
       response_messages: counts.responseMessages,
       user: this.user,
-      forwarded_for: this.forwardedFor,
+      forwarded_for: forwardedChain(this.forwardedFor),
+      forwarded_client: forwardedClient(this.forwardedFor, peer, this.settings.trustedProxy),
       user_agent: this.userAgent,
       peer_address: peer ? peer.address : null,
       peer_port: peer?.port ?? null,

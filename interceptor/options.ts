@@ -2,6 +2,14 @@ import type { DynamoDBClient, DynamoDBClientConfig } from '@aws-sdk/client-dynam
 import { status as GrpcStatus, type Metadata, type ServerInterceptingCallInterface } from '@grpc/grpc-js';
 import { configFromEnv, ENV } from '../core/config';
 import type { RequestUser } from '../core/record';
+import {
+  metadataFilter,
+  trustedProxyMatcher,
+  TrustedProxiesError,
+  type KeepMetadata,
+  type MetadataFilter,
+  type TrustedProxy,
+} from './callContext';
 
 /** Who made a call, from its metadata (e.g. a verified JWT). Return undefined for anonymous. */
 export type ResolveUser = (
@@ -65,6 +73,21 @@ export interface GrpcMonitorOptions {
    * fires first and its reset can reach the server before the server's timer. @default 100
    */
   deadlineMarginMs?: number;
+  /**
+   * Proxies whose `x-forwarded-for` is believed: IP addresses or CIDR ranges (`10.0.0.0/8`,
+   * `fd00::/8`). A call from one of them records as `client_ip` the right-most hop of the header
+   * that is not itself trusted; any other call records the peer's address, whatever it sends.
+   * The header as received is kept in `forwarded_for` either way. @default [] (nobody)
+   */
+  trustedProxies?: readonly string[];
+  /**
+   * Which trailing metadata of a failed call `error_details.metadata` keeps: `{ allow }` keeps
+   * only the keys listed, `{ drop }` drops keys containing these words too; keys containing
+   * SENSITIVE_METADATA (`authorization`, `cookie`, `token`, `secret`, `password`, `api-key`,
+   * `apikey`, `credential`) are dropped with either. A predicate `(key) => boolean` decides alone.
+   * @default {} (every key but the sensitive ones)
+   */
+  errorMetadata?: MetadataFilter | KeepMetadata;
 }
 
 export interface ResolvedOptions {
@@ -86,6 +109,9 @@ export interface ResolvedOptions {
   writerNiceness: number;
   heartbeatIntervalMs: number;
   deadlineMarginMs: number;
+  /** undefined when no proxy is trusted. */
+  trustedProxy: TrustedProxy | undefined;
+  keepErrorMetadata: KeepMetadata;
 }
 
 export class GrpcMonitorConfigError extends Error {
@@ -131,6 +157,15 @@ function niceness(value: number | undefined): number {
   return chosen;
 }
 
+function trustedProxies(entries: GrpcMonitorOptions['trustedProxies']): TrustedProxy | undefined {
+  try {
+    return trustedProxyMatcher(entries ?? []);
+  } catch (error) {
+    if (error instanceof TrustedProxiesError) throw new GrpcMonitorConfigError(error.message);
+    throw error;
+  }
+}
+
 function consoleSink(option: GrpcMonitorOptions['console'], env: NodeJS.ProcessEnv): ResolvedOptions['log'] {
   if (typeof option === 'function') return option;
   const enabled = option ?? env.NODE_ENV === 'development';
@@ -166,5 +201,7 @@ export function resolveOptions(
     writerNiceness: niceness(options.writerNiceness),
     heartbeatIntervalMs: positive('heartbeatIntervalMs', options.heartbeatIntervalMs, 5_000),
     deadlineMarginMs: options.deadlineMarginMs ?? 100,
+    trustedProxy: trustedProxies(options.trustedProxies),
+    keepErrorMetadata: metadataFilter(options.errorMetadata),
   };
 }

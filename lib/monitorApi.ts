@@ -52,6 +52,9 @@ export function httpApiPath(path: string): string {
   return path.length > 1 ? path.replace(/\/+$/, '') : path;
 }
 
+/** Routes whose handler reads no table (the dashboard page): their Lambda gets no table grant. */
+export const ROUTES_READING_NO_TABLE: ReadonlySet<string> = new Set(['ui']);
+
 /**
  * A public greedy route to the dashboard page's Lambda (lambdas/api/ui.ts), which answers a
  * contract path with its trailing slash by a 308 to the deployed form (the token follows a
@@ -203,7 +206,9 @@ export class MonitorApi extends Construct {
           ...(signsCursors && { [ENV.cursorSecretId]: this.cursorSecret.secretArn }),
         },
       });
-      for (const { table, withIndexes } of props.readTables) grantTableRead(fn.role, table, withIndexes);
+      if (!ROUTES_READING_NO_TABLE.has(route.name)) {
+        for (const { table, withIndexes } of props.readTables) grantTableRead(fn.role, table, withIndexes);
+      }
       if (ROUTES_PACKING_HISTOGRAMS.has(route.name)) grantPackedHistogramWrite(fn.role, props.statsTable);
       if (signsCursors) this.cursorSecret.grantRead(fn.role);
       const integration = new HttpLambdaIntegration(`${route.name}Integration`, fn.function);

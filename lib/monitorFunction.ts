@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Token, Tokenization } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -19,6 +19,63 @@ export const MONITOR_RUNTIME = Runtime.NODEJS_24_X;
  */
 const ESM_REQUIRE_BANNER =
   "import { createRequire as __monitorCreateRequire } from 'node:module'; const require = __monitorCreateRequire(import.meta.url);";
+
+/** Lambda refuses a function whose environment variables (names and values) total more than 4 KB. */
+export const LAMBDA_ENVIRONMENT_MAX_BYTES = 4 * 1024;
+
+/**
+ * What a value known only at deploy (a table name, a topic ARN) is counted as: table names
+ * are at most 255 characters, so the check errs on the side of refusing at synth what could
+ * fail at deploy.
+ */
+export const DEPLOY_TIME_VALUE_BYTES = 256;
+
+/** The environment's size as Lambda counts it (UTF-8 bytes of every name and value), deploy-time values at their bound. */
+export function environmentBytes(environment: Readonly<Record<string, string>>): number {
+  let bytes = 0;
+  for (const [name, value] of Object.entries(environment)) {
+    bytes += Buffer.byteLength(name) + valueBytes(value);
+  }
+  return bytes;
+}
+
+function valueBytes(value: string): number {
+  if (!Token.isUnresolved(value)) return Buffer.byteLength(value);
+  const fragments = Tokenization.reverseString(value);
+  const literals: unknown = fragments
+    .mapTokens({ mapToken: () => '' })
+    .join({ join: (left: unknown, right: unknown) => `${String(left)}${String(right)}` });
+  return Buffer.byteLength(String(literals ?? '')) + fragments.tokens.length * DEPLOY_TIME_VALUE_BYTES;
+}
+
+export class LambdaEnvironmentTooLargeError extends Error {
+  override name = 'LambdaEnvironmentTooLargeError';
+}
+
+/** Throws, at synth, what `cdk deploy` would otherwise learn from Lambda after minutes of deploying. */
+export function checkEnvironmentSize(
+  functionPath: string,
+  environment: Readonly<Record<string, string>>,
+): void {
+  const total = environmentBytes(environment);
+  if (total <= LAMBDA_ENVIRONMENT_MAX_BYTES) return;
+  const largest = Object.entries(environment)
+    .map(([name, value]) => ({ name, bytes: Buffer.byteLength(name) + valueBytes(value) }))
+    .sort((a, b) => b.bytes - a.bytes)
+    .slice(0, 3)
+    .map(({ name, bytes }) => `${name} ${bytes.toLocaleString('en-US')} bytes`)
+    .join(', ');
+  const rules =
+    'GRPC_MONITOR_ALERT_RULES' in environment
+      ? ' GRPC_MONITOR_ALERT_RULES holds the alert rules (context alertRules merged over the defaults) as JSON: shorten p95Latency.methodLimitsMs and the perError services and codes lists.'
+      : '';
+  throw new LambdaEnvironmentTooLargeError(
+    `${functionPath}: its environment variables take about ${total.toLocaleString('en-US')} bytes ` +
+      `(values known only at deploy counted as ${DEPLOY_TIME_VALUE_BYTES}), over Lambda's limit of ` +
+      `${LAMBDA_ENVIRONMENT_MAX_BYTES.toLocaleString('en-US')} bytes for all of them together. ` +
+      `Largest: ${largest}.${rules}`,
+  );
+}
 
 export interface MonitorFunctionProps {
   /** Handler module relative to the repository root (e.g. `lambdas/aggregate/index.ts`). */
@@ -54,6 +111,7 @@ export class MonitorFunction extends Construct {
 
   constructor(scope: Construct, id: string, props: MonitorFunctionProps) {
     super(scope, id);
+    checkEnvironmentSize(this.node.path, props.environment ?? {});
     this.logGroup = new LogGroup(this, 'Logs', {
       retention: props.logRetention ?? RetentionDays.ONE_MONTH,
       removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.DESTROY,

@@ -75,11 +75,21 @@ export async function loadAuthorizer(token: string): Promise<Authorizer> {
   return module.createAuthorizer({ token: async () => token });
 }
 
-async function readBody(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
+/**
+ * Every route is a GET, which carries no body: a request that announces one (a length above 0,
+ * or a chunked transfer) is refused before a byte of it is read, so no client can make the
+ * server buffer, or even read, a large upload.
+ */
+export function announcesBody(headers: IncomingMessage['headers']): boolean {
+  const length = headers['content-length'];
+  return headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
+
+const TOO_LARGE: HttpResponse = {
+  statusCode: 413,
+  headers: { 'content-type': 'application/json', connection: 'close' },
+  body: Buffer.from(JSON.stringify({ message: 'Request Entity Too Large' })),
+};
 
 function redirect(location: string): HttpResponse {
   return { statusCode: 302, headers: { location }, body: Buffer.alloc(0) };
@@ -159,15 +169,20 @@ export async function startApiServer(
   const dispatch = createGateway(options);
   const host = options.host ?? '127.0.0.1';
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    if (announcesBody(req.headers)) {
+      // Answer, then close the connection rather than read (or drain) what the client still sends.
+      res.writeHead(TOO_LARGE.statusCode, { ...TOO_LARGE.headers, 'content-length': TOO_LARGE.body.length });
+      res.end(TOO_LARGE.body, () => req.destroy());
+      return;
+    }
     void (async () => {
       let response: HttpResponse;
       try {
-        const body = await readBody(req);
         response = await dispatch({
           method: req.method ?? 'GET',
           url: req.url ?? '/',
           headers: req.headers,
-          body,
+          body: Buffer.alloc(0),
           sourceIp: (req.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, ''),
         });
       } catch (error) {

@@ -71,6 +71,20 @@ function callLines(verbose: boolean, quiet: boolean): boolean | ((line: string) 
   };
 }
 
+/** DynamoDB Local takes any signature: on every interface, anyone who reaches it owns the data. */
+function exposedWarning(env: LocalEnvironment): string[] {
+  if (env.dynamoDbExposed === undefined) return [];
+  const port = new URL(env.dynamoDb.endpoint).port;
+  return [
+    '',
+    '  !!! WARNING: DynamoDB Local listens on EVERY network interface, without authentication:',
+    `  !!! anyone who can reach port ${port} of this machine can read and change all monitor data.`,
+    `  !!! (its loopback launcher could not run: ${env.dynamoDbExposed})`,
+    `  !!! Fix: a Java with the jdk.compiler module (any JDK 17+, or Debian's openjdk-17-jre-headless),`,
+    `  !!! or block the port: sudo iptables -I INPUT -p tcp --dport ${port} ! -i lo -j DROP (docs/local.md)`,
+  ];
+}
+
 function banner(env: LocalEnvironment, dataDir: string | undefined): string {
   const api = `${env.apiUrl}${API_BASE_PATH}/`;
   const tokenNote = env.apiTokenGenerated ? `  (generated; fix it with --token or ${ENV.apiToken})` : '';
@@ -84,6 +98,7 @@ function banner(env: LocalEnvironment, dataDir: string | undefined): string {
       ? `  gRPC       ${env.grpcAddress}   (demo UserService and ProductService, with traffic)`
       : `  gRPC       no demo (--no-demo): point createGrpcMonitor at the tables below`,
     `  DynamoDB   ${env.dynamoDb.endpoint}   tables ${env.tableName}, ${env.statsTableName}${dataDir ? `, data in ${dataDir}` : ' (in memory)'}`,
+    ...exposedWarning(env),
     '',
     'Try:',
     `  curl -H 'Authorization: Bearer ${env.apiToken}' ${api}overview/`,

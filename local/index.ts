@@ -86,6 +86,11 @@ export interface LocalEnvironment {
   readonly deps: MonitorDeps;
   /** The DynamoDB Local process this started (undefined when it reused `dynamoEndpoint`). */
   readonly dynamoDbLocalPid: number | undefined;
+  /**
+   * Why the DynamoDB Local this started listens on every interface, not 127.0.0.1 only (its
+   * loopback launcher could not run); undefined when it is loopback-only or was not started here.
+   */
+  readonly dynamoDbExposed: string | undefined;
   readonly pollers: { readonly aggregate: StreamPoller; readonly alert: StreamPoller };
   stop(): Promise<void>;
 }
@@ -245,6 +250,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalEnvir
       config,
       deps,
       dynamoDbLocalPid: dynamo?.pid,
+      dynamoDbExposed: dynamo && !dynamo.loopbackOnly ? (dynamo.loopbackFallback ?? 'unknown') : undefined,
       pollers: { aggregate, alert },
       stop: () => (stopping ??= stopAll()),
     };

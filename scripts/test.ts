@@ -7,7 +7,7 @@
  * out, every file beside it: such a file asks for its own with `startTestDynamo({ own: true })`
  * (the exactly-once test does), and runs in parallel with the others instead of against them.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { startDynamoDbLocal } from '../local/dynamoDbLocal';
@@ -24,14 +24,36 @@ function testFiles(paths: string[]): string[] {
     .sort();
 }
 
-const files = testFiles(process.argv.length > 2 ? process.argv.slice(2) : ['test']);
+/** `--node <path>` and the paths, from the command line. */
+function parseArgs(args: string[]): { node: string; paths: string[] } {
+  let node = process.execPath;
+  const paths: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === '--node') {
+      const path = args[++i];
+      if (!path) throw new Error('--node needs the path of a node binary');
+      node = path;
+    } else {
+      paths.push(args[i]!);
+    }
+  }
+  return { node, paths };
+}
+
+const { node, paths } = parseArgs(process.argv.slice(2));
+const files = testFiles(paths.length > 0 ? paths : ['test']);
 if (files.length === 0) {
   console.error('no test files found');
   process.exit(1);
 }
+function nodeVersion(binary: string): string {
+  return execFileSync(binary, ['--version'], { encoding: 'utf8' }).trim();
+}
+
 const dynamo = await startDynamoDbLocal();
+if (node !== process.execPath) console.log(`running the tests on ${node} (${nodeVersion(node)})`);
 const child = spawn(
-  process.execPath,
+  node,
   // Two files at a time: the exactly-once test (5–8 min, in its own DynamoDB Local) beside the
   // rest, one by one; a third slot only slows it down on a 2-core machine, and it sets the wall
   // time. 15 min per file: it writes and aggregates 10,000 real stream records, which takes

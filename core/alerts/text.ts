@@ -26,23 +26,46 @@ export function subjectLine(text: string): string {
   return ascii.length <= SUBJECT_MAX ? ascii : `${ascii.slice(0, SUBJECT_MAX - 3)}...`;
 }
 
+/**
+ * Control characters that could start a line of their own, or reorder what a reader sees: C0
+ * (CR, LF, tab, ESC...), DEL and C1, the Unicode line and paragraph separators, and the
+ * bidirectional overrides and marks. Every field a client can influence passes through it.
+ */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g;
+const ESCAPES: Readonly<Record<string, string>> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/**
+ * A value shown in an alert body, kept on its one line: control characters become visible
+ * escapes (`\n`, `\r`, `\t`, `\u001b`), so a client cannot forge a `Code:` or `User:` line.
+ */
+export function oneLine(value: string | number): string {
+  return String(value).replace(
+    CONTROL,
+    (c) => ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
+
 const count = (n: number): string => n.toLocaleString('en-US');
 const ms = (n: number): string => `${count(Math.round(n * 100) / 100)} ms`;
 const percent = (n: number): string => `${(Math.round(n * 10) / 10).toFixed(1)}%`;
 
 function userLine(user: RequestLogRecord['user']): string {
-  return user ? `${user.username} (id ${user.id})` : 'anonymous';
+  return user ? `${oneLine(user.username)} (id ${oneLine(user.id)})` : 'anonymous';
 }
 
+/** The first `max` characters on one line, and how many more there were. */
 function cut(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max)}... (${count(text.length - max)} more characters)`;
+  return text.length <= max
+    ? oneLine(text)
+    : `${oneLine(text.slice(0, max))}... (${count(text.length - max)} more characters)`;
 }
 
 /** `UserService.GetUser`, `UserService` or `all services`. */
 export function scopeLabel(service: string, method: string): string {
   if (service === ANY) return 'all services';
-  if (method === ANY) return service;
-  return `${service}.${method}`;
+  if (method === ANY) return oneLine(service);
+  return `${oneLine(service)}.${oneLine(method)}`;
 }
 
 function attributes(
@@ -63,7 +86,7 @@ export interface SuppressedNote {
 }
 
 function suppressedLine(note: SuppressedNote, cooldownSeconds: number): string {
-  const since = note.since ? ` since ${note.since}` : '';
+  const since = note.since ? ` since ${oneLine(note.since)}` : '';
   return `Suppressed: ${count(note.count)} similar alerts${since} (cooldown ${count(cooldownSeconds)} s)`;
 }
 
@@ -77,18 +100,19 @@ export function errorAlertMessage(
   suppressed: SuppressedNote,
   cooldownSeconds: number,
 ): AlertMessage {
-  const name = `${record.service_name}.${record.method_name}`;
+  // Every field below came from a call, so from a client: each is kept to its own line.
+  const name = `${oneLine(record.service_name)}.${oneLine(record.method_name)}`;
   const title = record.status === 'timeout' ? 'gRPC Timeout' : 'gRPC Error';
-  const code = record.grpc_status_code ?? 'UNKNOWN';
+  const code = oneLine(record.grpc_status_code ?? 'UNKNOWN');
   const lines = [
     `${title}: ${name}`,
     `Error: ${cut(record.error_message ?? '(no message)', BODY_ERROR_MAX)}`,
     `Code: ${code}`,
     `User: ${userLine(record.user)}`,
-    `Time: ${record.created_at}`,
-    `Request ID: ${record.request_id}`,
+    `Time: ${oneLine(record.created_at)}`,
+    `Request ID: ${oneLine(record.request_id)}`,
     `Duration: ${record.duration_ms === null ? 'unknown' : ms(record.duration_ms)}`,
-    `Method: ${record.full_method}`,
+    `Method: ${oneLine(record.full_method)}`,
   ];
   if (suppressed.count > 0) lines.push(suppressedLine(suppressed, cooldownSeconds));
   const more = suppressed.count > 0 ? ` (+${count(suppressed.count)} suppressed)` : '';
@@ -130,7 +154,7 @@ export function suppressedSummaryMessage(
       `gRPC Error: ${name}`,
       `${count(suppressed.count)} more errors arrived during the cooldown and were not sent one by one.`,
       suppressedLine(suppressed, cooldownSeconds),
-      `Time: ${time}`,
+      `Time: ${oneLine(time)}`,
     ].join('\n'),
     attributes: attrs,
     ...attrs,
@@ -193,8 +217,8 @@ export function ruleAlertMessage(decision: RuleDecision, time: string): AlertMes
     words.observed(decision),
     words.threshold(decision),
   ];
-  if (!firing && decision.firingSince) lines.push(`Firing since: ${decision.firingSince}`);
-  lines.push(`Time: ${time}`);
+  if (!firing && decision.firingSince) lines.push(`Firing since: ${oneLine(decision.firingSince)}`);
+  lines.push(`Time: ${oneLine(time)}`);
   const severity: Severity = firing ? decision.severity : 'info';
   const attrs = attributes(
     severity,

@@ -262,3 +262,70 @@ describe('window rule text', () => {
     });
   }
 });
+
+describe('alert text from a hostile client (issue 18, finding 4)', () => {
+  const forged = 'boom\r\nCode: OK\nUser: admin (id 1)\u2028Time: never\u001b[2J';
+
+  it('cannot forge Code: or User: lines: every client field stays on its own line', () => {
+    const message = errorAlertMessage(
+      failedCall({
+        error_message: forged,
+        user: { id: '7\nCode: OK', username: 'mallory\r\nUser: admin (id 1)' },
+        service_name: 'UserService\nCode: OK',
+        method_name: 'Get\u0085User',
+        full_method: '/api.users.UserService/GetUser\nUser: root',
+        grpc_status_code: 'NOT_FOUND\nUser: x',
+        request_id: 'id\u202eevil',
+      }),
+      'error',
+      { count: 0, since: null },
+      300,
+    );
+    const lines = message.text.split('\n');
+    assert.equal(lines.length, 8, 'eight lines, as for an honest call');
+    assert.deepEqual(
+      lines.map((line) => line.slice(0, line.indexOf(':'))),
+      ['gRPC Error', 'Error', 'Code', 'User', 'Time', 'Request ID', 'Duration', 'Method'],
+    );
+    assert.equal(lines.filter((line) => line.startsWith('Code:')).length, 1);
+    assert.equal(lines.filter((line) => line.startsWith('User:')).length, 1);
+    assert.equal(lines[1], 'Error: boom\\r\\nCode: OK\\nUser: admin (id 1)\\u2028Time: never\\u001b[2J');
+    assert.equal(lines[2], 'Code: NOT_FOUND\\nUser: x');
+    assert.equal(lines[3], 'User: mallory\\r\\nUser: admin (id 1) (id 7\\nCode: OK)');
+    assert.doesNotMatch(
+      message.text,
+      // eslint-disable-next-line no-control-regex -- finding control characters is the point
+      /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e]/,
+      'no control character but the line breaks of the text itself',
+    );
+    assert.match(message.subject, /^[\x20-\x7e]+$/);
+  });
+
+  it('a cut error message stays on one line too', () => {
+    const message = errorAlertMessage(
+      failedCall({ error_message: `${'x'.repeat(999)}\nCode: OK\n${'y'.repeat(2_000)}` }),
+      'error',
+      { count: 0, since: null },
+      300,
+    );
+    assert.equal(message.text.split('\n').length, 8);
+  });
+
+  it('rule and summary texts keep service and method names on their lines', () => {
+    const rule = ruleAlertMessage(
+      decision({ service: 'Svc\nThreshold: none', method: 'M\r\nScope: all services' }),
+      '2025-11-01T14:06:00.000Z',
+    );
+    assert.equal(rule.text.split('\n').length, 5);
+    assert.equal(rule.text.split('\n').filter((line) => line.startsWith('Threshold:')).length, 1);
+    const summary = suppressedSummaryMessage(
+      { service: 'Svc\nTime: forged', method: 'M' },
+      'error',
+      { count: 2, since: '2025-11-01T14:00:00.000Z\nUser: admin' },
+      300,
+      '2025-11-01T14:10:00.000Z',
+    );
+    assert.equal(summary.text.split('\n').length, 4);
+    assert.equal(summary.text.split('\n').filter((line) => line.startsWith('Time:')).length, 1);
+  });
+});

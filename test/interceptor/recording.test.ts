@@ -275,7 +275,9 @@ describe('the interceptor records every call kind and ending', () => {
     const requestId = String(metadata.get('x-request-id')[0]);
     await unary(client, { text: 'ctx' }, { metadata, deadlineMs: 5_000 });
     const record = await stored(requestId);
-    assert.equal(record.client_ip, '203.0.113.7');
+    // No proxy is trusted by default: the peer is the client; the header is kept apart.
+    assert.equal(record.client_ip, '127.0.0.1');
+    assert.equal(record.forwarded_for, '203.0.113.7, 10.0.0.1');
     assert.equal(record.trace_id, '4bf92f3577b34da6a3ce929d0e0e4736');
     assert.ok(
       record.deadline_ms! > 4_000 && record.deadline_ms! <= 5_000,
