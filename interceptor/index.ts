@@ -7,4 +7,4 @@ export {
   type ResolveUser,
 } from './options';
 export { REQUEST_ID_HEADER } from './monitorInterceptor';
-export type { WriterStats } from '../core/heartbeat';
+export type { DeltaStats, ItemCounts, MonitorStats, WriterStats } from '../core/heartbeat';
