@@ -9,7 +9,7 @@
  *
  * Trace ids follow OpenTelemetry's consistent probability sampling (W3C Trace Context level 2
  * makes the rightmost 7 bytes of a trace id random): with R those 56 bits and the rejection
- * threshold T = round((1 − rate) · 2^56), the trace is kept iff R ≥ T. An OpenTelemetry sampler
+ * threshold T = 2^56 − round(rate · 2^56), the trace is kept iff R ≥ T. An OpenTelemetry sampler
  * at the same rate keeps the same traces, and a trace kept at one rate is kept at every higher one.
  * Request ids (UUIDv7, made by the server) are hashed: FNV-1a 32-bit with a final avalanche,
  * kept iff hash / 2^32 < rate.
@@ -42,9 +42,12 @@ export function traceRandomness(traceId: string): [number, number] {
   return [parseInt(traceId.slice(18, 25), 16), parseInt(traceId.slice(25, 32), 16)];
 }
 
-/** OpenTelemetry's rejection threshold T for a rate, as [high, low] 28-bit halves. */
+/**
+ * OpenTelemetry's rejection threshold T = 2^56 − round(rate · 2^56), as [high, low] 28-bit
+ * halves. (rate · 2^56 is exact in floating point; (1 − rate) · 2^56 would not be.)
+ */
 export function rejectionThreshold(rate: number): [number, number] {
-  const t = BigInt(Math.round((1 - rate) * TWO_56));
+  const t = 2n ** 56n - BigInt(Math.round(rate * TWO_56));
   return [Number(t >> 28n), Number(t & 0xfffffffn)];
 }
 
