@@ -106,7 +106,8 @@ export function fromRequestLogItem(item: Record<string, unknown>): RequestLogRec
   const user = item.user as RequestUser | null | undefined;
   return {
     request_id: String(item.request_id),
-    client_request_id: str(item.client_request_id),
+    // Only where the item has the attribute: items written before it existed have no such field.
+    ...(item.client_request_id !== undefined && { client_request_id: str(item.client_request_id) }),
     service_name: String(item.service_name ?? ''),
     method_name: String(item.method_name ?? ''),
     full_method: String(item.full_method ?? ''),

@@ -258,19 +258,18 @@ describe('sampled log, exact counts', () => {
       );
       await settled(m, traces.length);
     }
-    const loggedTraces = async (m: Monitored) =>
-      new Set(
-        (await db.scanAll(m.config.requestLogTable))
-          .map(fromRequestLogItem)
-          .filter((r) => (r.duration_ms ?? 0) < SLOW_MS)
-          .map((r) => r.trace_id),
-      );
-    const [inA, inB] = [await loggedTraces(a), await loggedTraces(b)];
     const expected = new Set(
       traces.filter(({ traceId }) => successSampler(RATE).keeps(traceId, 'x')).map((t) => t.traceId),
     );
     assert.ok(expected.size > 10 && expected.size < 80, `${expected.size} traces kept of 400`);
-    assert.deepEqual([...inA].sort(), [...expected].sort());
-    assert.deepEqual([...inB].sort(), [...expected].sort());
+    for (const m of [a, b]) {
+      const records = (await db.scanAll(m.config.requestLogTable)).map(fromRequestLogItem);
+      const all = new Set(records.map((r) => r.trace_id));
+      // A call that ran slow (a loaded machine) is logged whatever its trace id: leave those out.
+      const plain = records.filter((r) => r.status === 'success' && (r.duration_ms ?? 0) < SLOW_MS);
+      for (const { trace_id } of plain)
+        assert.ok(expected.has(trace_id!), `${trace_id} logged, the rule drops it`);
+      for (const id of expected) assert.ok(all.has(id), `${id} not logged, the rule keeps it`);
+    }
   });
 });
