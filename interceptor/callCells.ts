@@ -25,6 +25,8 @@ export interface MinuteCells {
 export class CallCells {
   /** Minute number (epoch ms / 60 000) → service → method → cell. */
   private minutes = new Map<number, Map<string, Map<string, DeltaCell>>>();
+  /** Each cell's latest start (epoch ms): made an ISO string once, at take(), not per call. */
+  private lastStart = new Map<DeltaCell, number>();
   private count = 0;
 
   /** Calls folded in since the last take(). */
@@ -44,6 +46,8 @@ export class CallCells {
     if (!methods) services.set(call.service_name, (methods = new Map()));
     let cell = methods.get(call.method_name);
     if (!cell) methods.set(call.method_name, (cell = emptyCell(call.service_name, call.method_name)));
+    if (call.started_at_ms > (this.lastStart.get(cell) ?? -Infinity))
+      this.lastStart.set(cell, call.started_at_ms);
     addCallToCell(cell, {
       status: call.status as FinalStatus,
       code: call.code === null ? 'UNKNOWN' : codeName(call.code),
@@ -52,7 +56,7 @@ export class CallCells {
       bytesOut: call.response_size,
       slow,
       logged,
-      createdAt: new Date(call.started_at_ms).toISOString(),
+      createdAt: '', // lastRequestAt is set at take()
     });
     this.count++;
   }
@@ -60,10 +64,13 @@ export class CallCells {
   /** Every cell folded in since the last take, per minute (oldest first); the set starts empty again. */
   take(): MinuteCells[] {
     const minutes = [...this.minutes].sort(([a], [b]) => a - b);
+    const lastStart = this.lastStart;
     this.minutes = new Map();
+    this.lastStart = new Map();
     this.count = 0;
     return minutes.map(([minute, services]) => {
       const cells = [...services.values()].flatMap((methods) => [...methods.values()]);
+      for (const cell of cells) cell.lastRequestAt = new Date(lastStart.get(cell)!).toISOString();
       return {
         minute: minuteBucket(new Date(minute * MINUTE_MS)),
         cells,
