@@ -85,9 +85,10 @@ async function round(interceptor: ServerInterceptor | undefined): Promise<number
 export async function interceptorLoopCost(
   tableName: string,
   dynamoDb: DynamoDBClientConfig,
+  deltaTableName?: string,
 ): Promise<{ bare: number; monitored: number; calls: number }> {
   // The writer drops what DynamoDB Local cannot take in time: the loop's work is the same.
-  const monitor = createGrpcMonitor({ tableName, dynamoDb, console: false });
+  const monitor = createGrpcMonitor({ tableName, deltaTableName, dynamoDb, console: false });
   try {
     await round(undefined);
     await round(monitor.interceptor); // warm-up (JIT, the writer thread's start)

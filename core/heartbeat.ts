@@ -11,6 +11,43 @@ export interface WriterStats {
   queued: number;
 }
 
+/** Items (and the calls they carry) of one kind, as the writer accounts for them. */
+export interface ItemCounts {
+  enqueued: number;
+  written: number;
+  dropped: number;
+  queued: number;
+}
+
+/**
+ * The delta items a monitor shipped (core/deltas): `enqueued = written + dropped + queued`
+ * for the items and for the calls they carry alike.
+ */
+export interface DeltaStats extends ItemCounts {
+  retried: number;
+  calls: ItemCounts;
+}
+
+/**
+ * `monitor.stats()`: the writer's counters for RequestLog items (WriterStats, the contract
+ * fields) plus the counts that make the loss accounting exact:
+ * - `calls = deltas.calls.enqueued + unflushedCalls`: every finished call is in a delta item
+ *   or still in the monitor's cells;
+ * - `calls = logged + sampledOut`: a call is logged or sampled out (logged calls are RequestLog
+ *   items, minus the `pending` ones with `logPending`).
+ */
+export interface MonitorStats extends WriterStats {
+  /** Finished calls seen (recorded ones: skipped methods are not). */
+  calls: number;
+  /** Finished calls handed to the writer as RequestLog items. */
+  logged: number;
+  /** Successful calls not logged by sampling (still counted in the cells). */
+  sampledOut: number;
+  /** Calls folded into cells that were not shipped yet: what a crash now would lose. */
+  unflushedCalls: number;
+  deltas: DeltaStats;
+}
+
 /** One gRPC server instance's heartbeat, refreshed every few seconds, read by `/health/`. */
 export interface Heartbeat {
   instance_id: string;
@@ -18,7 +55,10 @@ export interface Heartbeat {
   port: number;
   started_at: string;
   last_seen: string;
-  writer: WriterStats;
+  /** The monitor's counters; the fields beyond WriterStats come from monitors since issue 17. */
+  writer: WriterStats & Partial<MonitorStats>;
+  /** The share of successes the monitor logs (1: all). Absent in older heartbeats (then 1). */
+  sampling_success?: number;
 }
 
 /** Heartbeats share the RequestLog table (the interceptor knows only that one) under this partition. */

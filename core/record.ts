@@ -15,7 +15,13 @@ export interface RequestUser {
  * This is the contract users, the API and the dashboard rely on.
  */
 export interface RequestLogRecord {
+  /** The server's UUIDv7 for the call: the item's key. */
   request_id: string;
+  /**
+   * The client's `x-request-id` when it sent a sane one (searchable, echoed back); else null.
+   * Optional: records written before it existed have none.
+   */
+  client_request_id?: string | null;
   service_name: string;
   method_name: string;
   full_method: string;

@@ -47,6 +47,7 @@ export const REQUEST_LOG_KEYS = {
 /** What list views need (the seed's /requests/ fields plus what search and recent_errors read). */
 const LIST_VIEW_ATTRIBUTES = [
   'item_type',
+  'client_request_id',
   'service_name',
   'method_name',
   'full_method',

@@ -2,7 +2,7 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 
 /**
  * A writer item in DynamoDB's attribute-value form. Our items hold only strings, numbers,
- * booleans, nulls and small plain objects (`user`), so this does directly what the
+ * booleans, nulls, small plain objects (`user`) and, in delta items, bytes, so this does directly what the
  * DocumentClient's generic marshalling does for them, at a fraction of its cost on the writer's
  * hot path (a test holds the two equal). Undefined values are left out; a number that is not
  * finite, which DynamoDB cannot store, becomes null.
@@ -26,6 +26,8 @@ function toAttributeValue(value: unknown): AttributeValue | undefined {
       return { BOOL: value };
     case 'object':
       if (value === null) return { NULL: true };
+      // A delta item's deflated cells (binary; the SDK path only: see dynamoSender).
+      if (value instanceof Uint8Array) return { B: value };
       if (Array.isArray(value)) {
         return { L: value.map((element) => toAttributeValue(element) ?? { NULL: true }) };
       }

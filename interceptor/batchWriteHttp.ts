@@ -104,15 +104,27 @@ export function batchWriteBody(tableName: string, items: readonly QueuedItem[]):
 }
 
 /** A BatchWriteItem answer's UnprocessedItems for one table, as DynamoDB sends it. */
-export type UnprocessedPuts = ReadonlyArray<{ PutRequest?: { Item?: { request_id?: { S?: string } } } }>;
+export type UnprocessedPuts = ReadonlyArray<{
+  PutRequest?: { Item?: Record<string, KeyAttribute | undefined> };
+}>;
+/** An attribute value as far as a key needs it (key attributes are strings). */
+export type KeyAttribute = { S?: string; [type: string]: unknown };
 
-/** The sent items among `left`, the puts DynamoDB left unprocessed, found by their `request_id`. */
+/** The queue key of a RequestLog item in attribute-value form: its `request_id`. */
+export const requestIdKey = (item: Record<string, KeyAttribute | undefined>): string | undefined =>
+  item.request_id?.S;
+
+/**
+ * The sent items among `left`, the puts DynamoDB left unprocessed, found by their queue key
+ * (`keyOf` reads it from an item in attribute-value form; RequestLog items: `request_id`).
+ */
 export function unprocessedItems(
   left: UnprocessedPuts | undefined,
   sent: readonly QueuedItem[],
+  keyOf: (item: Record<string, KeyAttribute | undefined>) => string | undefined = requestIdKey,
 ): readonly QueuedItem[] {
   if (!left || left.length === 0) return [];
-  const keys = new Set(left.map((request) => request.PutRequest?.Item?.request_id?.S));
+  const keys = new Set(left.map((request) => keyOf(request.PutRequest?.Item ?? {})));
   return sent.filter((queued) => keys.has(queued.key));
 }
 

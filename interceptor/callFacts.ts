@@ -15,6 +15,7 @@ export interface CallFacts
     Pick<
       RequestLogRecord,
       | 'request_id'
+      | 'client_request_id'
       | 'status'
       | 'request_size'
       | 'response_size'
@@ -57,6 +58,7 @@ export function toRecord(facts: CallFacts, retentionDays: number): RequestLogRec
       : { address: facts.peer_address, port: facts.peer_port ?? undefined };
   return {
     request_id: facts.request_id,
+    client_request_id: facts.client_request_id ?? null,
     service_name: facts.service_name,
     method_name: facts.method_name,
     full_method: facts.full_method,

@@ -1,13 +1,16 @@
 import { BatchWriteItemCommand, DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { toAttributeMap } from './attributeValues';
-import { batchWriteHttp, unprocessedItems } from './batchWriteHttp';
+import { batchWriteHttp, unprocessedItems, type KeyAttribute } from './batchWriteHttp';
 import { refreshAfterExpiredToken } from './retryPolicy';
+import { configFromEnv } from '../core/config';
 import type { BatchSender } from './writer';
 
-/** The monitor's DynamoDB access: BatchWriteItem for records, PutItem for heartbeats. */
+/** The monitor's DynamoDB access: BatchWriteItem for records and deltas, PutItem for heartbeats. */
 export interface MonitorTable {
   readonly sendBatch: BatchSender;
+  /** BatchWriteItem to the Deltas table (queue keys: deltaQueueKey). */
+  readonly sendDeltaBatch: BatchSender;
   put(item: Record<string, unknown>): Promise<void>;
   /** Destroys the client when the monitor built it (a client the user passed stays theirs). */
   destroy(): void;
@@ -31,9 +34,15 @@ function ownClient(config: DynamoDBClientConfig): DynamoDBClient {
   });
 }
 
+/** The writer's key of a delta item: its table key, `pk` and `sk`. */
+export const deltaQueueKey = (pk: string, sk: string): string => `${pk} ${sk}`;
+const deltaKeyOf = (item: Record<string, KeyAttribute | undefined>): string =>
+  deltaQueueKey(item.pk?.S ?? '', item.sk?.S ?? '');
+
 export function monitorTable(
   dynamoDb: DynamoDBClient | DynamoDBClientConfig,
   tableName: string,
+  deltaTableName: string = configFromEnv().deltaTable,
 ): MonitorTable {
   const owned = !(dynamoDb instanceof DynamoDBClient);
   const client = dynamoDb instanceof DynamoDBClient ? dynamoDb : ownClient(dynamoDb);
@@ -49,6 +58,9 @@ export function monitorTable(
       : batchWriteHttp(client, tableName, WRITE_TIMEOUTS);
   return {
     sendBatch: direct?.send ?? sdkBatchSender(client, tableName),
+    // A few delta items per flush: the SDK's pipeline costs nothing that matters here, and it
+    // marshals their binary cells (the direct path's JSON body has no bytes).
+    sendDeltaBatch: sdkBatchSender(client, deltaTableName, deltaKeyOf),
     async put(item) {
       await ddb.send(new PutCommand({ TableName: tableName, Item: item }));
     },
@@ -60,7 +72,11 @@ export function monitorTable(
 }
 
 /** BatchWriteItem through the SDK client's own pipeline. */
-function sdkBatchSender(client: DynamoDBClient, tableName: string): BatchSender {
+function sdkBatchSender(
+  client: DynamoDBClient,
+  tableName: string,
+  keyOf?: Parameters<typeof unprocessedItems>[2],
+): BatchSender {
   return async (items) => {
     const command = new BatchWriteItemCommand({
       RequestItems: {
@@ -69,7 +85,11 @@ function sdkBatchSender(client: DynamoDBClient, tableName: string): BatchSender 
     });
     try {
       const result = await client.send(command);
-      return unprocessedItems(result.UnprocessedItems?.[tableName], items);
+      return unprocessedItems(
+        result.UnprocessedItems?.[tableName] as Parameters<typeof unprocessedItems>[0],
+        items,
+        keyOf,
+      );
     } catch (error) {
       await refreshAfterExpiredToken(error, client.config.credentials);
       throw error;

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { toHeartbeatItem, type Heartbeat, type WriterStats } from '../core/heartbeat';
+import { toHeartbeatItem, type Heartbeat, type MonitorStats, type WriterStats } from '../core/heartbeat';
 import { newRequestId } from '../core/requestId';
 
 export interface HeartbeatLoop {
@@ -20,7 +20,9 @@ const HEARTBEAT_TTL_SECONDS = 86_400;
 export function startHeartbeats(options: {
   server: { host: string; port: number };
   intervalMs: number;
-  stats: () => WriterStats;
+  stats: () => WriterStats | MonitorStats;
+  /** The monitor's `sampling.success`, shown by /health/. */
+  samplingSuccess?: number;
   put: (item: Record<string, unknown>) => Promise<void>;
   now?: () => Date;
 }): HeartbeatLoop {
@@ -37,6 +39,7 @@ export function startHeartbeats(options: {
       started_at: startedAt,
       last_seen: at.toISOString(),
       writer: options.stats(),
+      ...(options.samplingSuccess !== undefined && { sampling_success: options.samplingSuccess }),
     };
     const item = toHeartbeatItem(heartbeat, Math.floor(at.getTime() / 1000) + HEARTBEAT_TTL_SECONDS);
     const put: Promise<void> = options

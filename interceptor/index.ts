@@ -8,4 +8,4 @@ export {
 } from './options';
 export { REQUEST_ID_HEADER } from './monitorInterceptor';
 export { SENSITIVE_METADATA, type KeepMetadata, type MetadataFilter } from './callContext';
-export type { WriterStats } from '../core/heartbeat';
+export type { DeltaStats, ItemCounts, MonitorStats, WriterStats } from '../core/heartbeat';

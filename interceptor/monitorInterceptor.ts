@@ -7,7 +7,7 @@ import {
   type ServerMethodDefinition,
 } from '@grpc/grpc-js';
 import { LIMITS, type RequestStatus, type RequestUser } from '../core/record';
-import { requestIdFrom } from '../core/requestId';
+import { clientRequestIdFrom, newRequestId } from '../core/requestId';
 import { bounded } from '../core/requestLogItem';
 import { statusFromCode } from '../core/status';
 import {
@@ -119,7 +119,9 @@ class RecordingCall implements ServerInterceptingCallInterface, InterceptingServ
   private readonly names: MethodNames;
   private readonly counts: MessageCounts;
   private listener: InterceptingServerListener | undefined;
-  private requestId: string | undefined;
+  /** The server's key for the call, always new. */
+  private readonly requestId: string = newRequestId();
+  private clientRequestId: string | null = null;
   private user: RequestUser | null = null;
   private forwardedFor: string | null = null;
   private userAgent: string | null = null;
@@ -146,7 +148,7 @@ class RecordingCall implements ServerInterceptingCallInterface, InterceptingServ
   sendMetadata(metadata: Metadata): void {
     this.headersSent = true;
     try {
-      metadata.set(REQUEST_ID_HEADER, this.id());
+      metadata.set(REQUEST_ID_HEADER, this.echoedId());
     } catch {
       // never break the call
     }
@@ -167,7 +169,7 @@ class RecordingCall implements ServerInterceptingCallInterface, InterceptingServ
         if (!this.headersSent) {
           // Trailers-only response: the request id travels in the trailers.
           const metadata = status.metadata ? status.metadata.clone() : new Metadata();
-          metadata.set(REQUEST_ID_HEADER, this.id());
+          metadata.set(REQUEST_ID_HEADER, this.echoedId());
           sent = { ...status, metadata };
         }
         this.finish(status);
@@ -239,9 +241,9 @@ class RecordingCall implements ServerInterceptingCallInterface, InterceptingServ
 
   // The recording.
 
-  /** The incoming `x-request-id` when sane, else a new UUIDv7 (also for calls that never sent metadata). */
-  private id(): string {
-    return (this.requestId ??= requestIdFrom(undefined));
+  /** The `x-request-id` the response carries: the client's own when it sent a sane one, else ours. */
+  private echoedId(): string {
+    return this.clientRequestId ?? this.requestId;
   }
 
   private readCaller(metadata: Metadata): void {
@@ -252,7 +254,7 @@ class RecordingCall implements ServerInterceptingCallInterface, InterceptingServ
         this.user = null;
       }
     }
-    this.requestId ??= requestIdFrom(firstString(metadata, REQUEST_ID_HEADER));
+    this.clientRequestId = clientRequestIdFrom(firstString(metadata, REQUEST_ID_HEADER));
     // Kept as received (metadata holds it anyway); bounded when the call's facts are taken.
     this.forwardedFor = forwardedFor(metadata);
     this.userAgent = userAgentFrom(firstString(metadata, 'user-agent'));
@@ -286,7 +288,8 @@ class RecordingCall implements ServerInterceptingCallInterface, InterceptingServ
     const failed = status !== null && status.code !== GrpcStatus.OK;
     const counts = this.counts;
     return {
-      request_id: this.id(),
+      request_id: this.requestId,
+      client_request_id: this.clientRequestId,
       service_name: this.names.service_name,
       method_name: this.names.method_name,
       full_method: this.names.full_method,

@@ -1,6 +1,6 @@
 import type { DynamoDBClient, DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { status as GrpcStatus, type Metadata, type ServerInterceptingCallInterface } from '@grpc/grpc-js';
-import { configFromEnv, ENV } from '../core/config';
+import { checkSampleRate, ConfigError, configFromEnv, ENV } from '../core/config';
 import type { RequestUser } from '../core/record';
 import {
   metadataFilter,
@@ -23,6 +23,20 @@ export type MethodPattern = string;
 export interface GrpcMonitorOptions {
   /** RequestLog table. @default process.env.GRPC_MONITOR_TABLE */
   tableName?: string;
+  /** Deltas table (the per-minute counts the monitor ships). @default GRPC_MONITOR_DELTA_TABLE or `grpc-monitor-deltas` */
+  deltaTableName?: string;
+  /**
+   * How often the in-process counts (every call, before sampling) are shipped as delta items.
+   * A crash loses at most this interval's counts. @default GRPC_MONITOR_STATS_FLUSH_MS or 10000
+   */
+  statsFlushMs?: number;
+  /**
+   * Log sampling. `success`: the share of successful calls written to RequestLog, 0 < r ≤ 1;
+   * failed, timed-out, cancelled and slow calls are always written, and every count stays exact.
+   * Decided by the trace id of an incoming `traceparent` (every service keeps the same traces),
+   * else by the request id. @default { success: GRPC_MONITOR_SAMPLE_SUCCESS or 1 }
+   */
+  sampling?: { success?: number };
   /** A DynamoDBClient, or the config to build one (`{ endpoint, region, credentials }`). @default {} (SDK defaults) */
   dynamoDb?: DynamoDBClient | DynamoDBClientConfig;
   /** Resolves the caller from metadata; a resolver that throws records `user: null`. */
@@ -92,6 +106,9 @@ export interface GrpcMonitorOptions {
 
 export interface ResolvedOptions {
   tableName: string;
+  deltaTableName: string;
+  statsFlushMs: number;
+  sampleSuccess: number;
   resolveUser: ResolveUser | undefined;
   server: { host: string; port: number } | undefined;
   log: ((line: string) => void) | undefined;
@@ -172,18 +189,46 @@ function consoleSink(option: GrpcMonitorOptions['console'], env: NodeJS.ProcessE
   return enabled ? (line) => console.log(line) : undefined;
 }
 
+/** The stats flush interval from the option, else GRPC_MONITOR_STATS_FLUSH_MS, else 10 s. */
+function statsFlushMs(value: number | undefined, env: NodeJS.ProcessEnv): number {
+  const raw = env[ENV.statsFlushMs];
+  const chosen = value ?? (raw === undefined || raw === '' ? 10_000 : Number(raw));
+  if (!Number.isInteger(chosen) || chosen < 10 || chosen > 3_600_000) {
+    const source = value === undefined ? `${ENV.statsFlushMs}=${raw}` : `statsFlushMs=${String(value)}`;
+    throw new GrpcMonitorConfigError(`${source} is not a whole number of ms from 10 to 3600000`);
+  }
+  return chosen;
+}
+
+function sampleSuccess(value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  try {
+    return checkSampleRate(value, 'sampling.success');
+  } catch (error) {
+    throw error instanceof ConfigError ? new GrpcMonitorConfigError(error.message) : error;
+  }
+}
+
 /** Options with every default applied; throws GrpcMonitorConfigError on a bad value. */
 export function resolveOptions(
   options: GrpcMonitorOptions,
   env: NodeJS.ProcessEnv = process.env,
 ): ResolvedOptions {
-  const config = configFromEnv(env);
+  let config: ReturnType<typeof configFromEnv>;
+  try {
+    config = configFromEnv(env);
+  } catch (error) {
+    throw error instanceof ConfigError ? new GrpcMonitorConfigError(error.message) : error;
+  }
   const tableName = options.tableName ?? env[ENV.requestLogTable];
   if (!tableName) {
     throw new GrpcMonitorConfigError(`tableName is required (or set ${ENV.requestLogTable})`);
   }
   return {
     tableName,
+    deltaTableName: options.deltaTableName || config.deltaTable,
+    statsFlushMs: statsFlushMs(options.statsFlushMs, env),
+    sampleSuccess: sampleSuccess(options.sampling?.success, config.sampleSuccess),
     resolveUser: options.resolveUser,
     server: options.server,
     log: consoleSink(options.console, env),

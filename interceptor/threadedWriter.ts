@@ -1,6 +1,8 @@
 import { Worker } from 'node:worker_threads';
 import type { DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
-import type { WriterStats } from '../core/heartbeat';
+import { configFromEnv } from '../core/config';
+import type { MonitorDelta } from '../core/deltas';
+import type { DeltaStats, WriterStats } from '../core/heartbeat';
 import type { CallFacts } from './callFacts';
 import type { CallItemOptions } from './callItem';
 import { COUNTER, COUNTER_SLOTS, type FromWriter, type ToWriter, type WriterInit } from './writerProtocol';
@@ -10,11 +12,21 @@ import type { WriterOptions } from './writer';
 export interface ItemWriter {
   /** Queues the call's item (formatting and the codec run wherever the writer runs). */
   enqueue(call: CallFacts): void;
+  /**
+   * Queues delta items (their own lane: a log item never evicts a delta). `expiresAt` is each
+   * item's TTL, epoch seconds.
+   */
+  enqueueDeltas(deltas: ReadonlyArray<{ delta: MonitorDelta; expiresAt: number }>): void;
   put(item: Record<string, unknown>): Promise<void>;
   flush(): Promise<void>;
   close(timeoutMs: number): Promise<void>;
   stats(): WriterStats;
+  deltaStats(): DeltaStats;
 }
+
+/** The calls a delta item carries. */
+export const callsOf = (delta: MonitorDelta): number =>
+  delta.cells.reduce((sum, cell) => sum + cell.total, 0);
 
 /**
  * Starts the writer thread. Compiled, it is `writerThread.js` beside this file. Run from
@@ -71,6 +83,7 @@ export class ThreadedWriter implements ItemWriter {
   private closed = false;
   private dead = false;
   private lost = 0;
+  private readonly deltas = { enqueued: 0, calls: 0, lost: 0, lostCalls: 0 };
 
   constructor(
     tableName: string,
@@ -79,6 +92,7 @@ export class ThreadedWriter implements ItemWriter {
     itemOptions: CallItemOptions,
     /** The thread's nice value (GrpcMonitorOptions.writerNiceness). */
     niceness = 0,
+    deltaTableName: string = configFromEnv().deltaTable,
   ) {
     this.outboxLimit = options.maxQueueItems;
     const shared = new SharedArrayBuffer(COUNTER_SLOTS * 8);
@@ -92,6 +106,7 @@ export class ThreadedWriter implements ItemWriter {
     };
     const init: WriterInit = {
       tableName,
+      deltaTableName,
       dynamoDb,
       writer,
       niceness,
@@ -128,6 +143,42 @@ export class ThreadedWriter implements ItemWriter {
     this.outbox.push(call);
     if (this.outbox.length >= POST_BATCH) this.post(false);
     else this.schedulePost();
+  }
+
+  enqueueDeltas(deltas: ReadonlyArray<{ delta: MonitorDelta; expiresAt: number }>): void {
+    if (deltas.length === 0) return;
+    let calls = 0;
+    for (const { delta } of deltas) calls += callsOf(delta);
+    this.deltas.enqueued += deltas.length;
+    this.deltas.calls += calls;
+    if (this.closed || this.dead) {
+      this.deltas.lost += deltas.length;
+      this.deltas.lostCalls += calls;
+      return;
+    }
+    // Rare (a few per flush interval) and small: posted at once, as a structured clone.
+    this.send({ type: 'deltas', deltas: [...deltas] });
+  }
+
+  deltaStats(): DeltaStats {
+    const load = (slot: number) => Number(Atomics.load(this.counters, slot));
+    const written = load(COUNTER.deltaWritten);
+    const dropped = load(COUNTER.deltaDropped) + this.deltas.lost;
+    const callsWritten = load(COUNTER.deltaCallsWritten);
+    const callsDropped = load(COUNTER.deltaCallsDropped) + this.deltas.lostCalls;
+    return {
+      enqueued: this.deltas.enqueued,
+      written,
+      dropped,
+      queued: this.deltas.enqueued - written - dropped,
+      retried: load(COUNTER.deltaRetried),
+      calls: {
+        enqueued: this.deltas.calls,
+        written: callsWritten,
+        dropped: callsDropped,
+        queued: this.deltas.calls - callsWritten - callsDropped,
+      },
+    };
   }
 
   /** True while the thread has not taken in the last batch posted. */
@@ -224,6 +275,9 @@ export class ThreadedWriter implements ItemWriter {
     this.dead = true;
     const s = this.stats();
     this.lost += s.queued;
+    const d = this.deltaStats();
+    this.deltas.lost += d.queued;
+    this.deltas.lostCalls += d.calls.queued;
     this.outbox = [];
     for (const resolve of this.waiting.values()) resolve();
     this.waiting.clear();

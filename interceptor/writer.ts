@@ -1,4 +1,4 @@
-import type { WriterStats } from '../core/heartbeat';
+import type { ItemCounts, WriterStats } from '../core/heartbeat';
 import { retryDelayMs, isRetryableWriteError } from './retryPolicy';
 
 export type { WriterStats };
@@ -28,12 +28,29 @@ export interface WriterOptions {
   maxRetryDelayMs: number;
 }
 
+/**
+ * The delta lane's bounds: its own queue, so a flood of log items never evicts a delta (one
+ * delta carries a whole flush interval's counts). 1,000 items hold hours of a monitor's deltas
+ * while DynamoDB is unreachable; one request at a time is plenty for a few items per flush.
+ */
+export function deltaWriterOptions(options: WriterOptions): WriterOptions {
+  return {
+    maxQueueItems: 1_000,
+    maxQueueBytes: 8 * 1024 * 1024,
+    flushIntervalMs: options.flushIntervalMs,
+    maxConcurrentWrites: 1,
+    maxRetryDelayMs: options.maxRetryDelayMs,
+  };
+}
+
 /** DynamoDB's BatchWriteItem limit. */
 export const BATCH_SIZE = 25;
 
 interface Entry extends QueuedItem {
   readonly seq: number;
   readonly bytes: number;
+  /** What the item carries, counted in weightStats (a delta item: its calls; a log item: 1). */
+  readonly weight: number;
 }
 
 interface Flight {
@@ -58,6 +75,7 @@ export class RequestLogWriter {
   private waiters: { target: number; resolve: () => void }[] = [];
   private abandoned = false;
   private readonly counters = { enqueued: 0, written: 0, dropped: 0, retried: 0, failed: 0 };
+  private readonly weights = { enqueued: 0, written: 0, dropped: 0 };
   /** Called after items were written, dropped or retried (the writer thread publishes its counters). */
   onChange: (() => void) | undefined;
 
@@ -66,11 +84,16 @@ export class RequestLogWriter {
     private readonly options: WriterOptions,
   ) {}
 
-  /** Never throws, never waits: the item is queued, possibly evicting (and counting) the oldest. */
-  enqueue(key: string, item: Record<string, unknown>): void {
+  /**
+   * Never throws, never waits: the item is queued, possibly evicting (and counting) the oldest.
+   * `weight` is what the item carries (a delta item's calls), accounted for in weightStats.
+   */
+  enqueue(key: string, item: Record<string, unknown>, weight = 1): void {
+    this.weights.enqueued += weight;
     if (this.abandoned) {
       this.counters.enqueued++;
       this.counters.dropped++;
+      this.weights.dropped += weight;
       return;
     }
     const bytes = estimateItemBytes(item);
@@ -79,10 +102,10 @@ export class RequestLogWriter {
       (this.bufferLength() + this.inFlightItems >= this.options.maxQueueItems ||
         this.bufferedBytes + bytes > this.options.maxQueueBytes)
     ) {
-      this.shift();
+      this.weights.dropped += this.shift()!.weight;
       this.counters.dropped++;
     }
-    this.buffer.push({ key, item, seq: ++this.seq, bytes });
+    this.buffer.push({ key, item, seq: ++this.seq, bytes, weight });
     this.bufferedBytes += bytes;
     this.counters.enqueued++;
     if (this.bufferLength() >= BATCH_SIZE) this.scheduleImmediate();
@@ -92,6 +115,12 @@ export class RequestLogWriter {
 
   stats(): WriterStats {
     return { ...this.counters, queued: this.bufferLength() + this.inFlightItems };
+  }
+
+  /** The items' weights: `enqueued = written + dropped + queued` holds for them too. */
+  weightStats(): ItemCounts {
+    const { enqueued, written, dropped } = this.weights;
+    return { enqueued, written, dropped, queued: enqueued - written - dropped };
   }
 
   /** Resolves when every item enqueued before the call is written or dropped. */
@@ -122,6 +151,7 @@ export class RequestLogWriter {
     clearTimeout(this.timer);
     if (this.immediate) clearImmediate(this.immediate);
     this.counters.dropped += this.bufferLength() + this.inFlightItems;
+    this.weights.dropped = this.weights.enqueued - this.weights.written;
     this.onChange?.();
     this.buffer.length = 0;
     this.head = 0;
@@ -248,6 +278,7 @@ export class RequestLogWriter {
 
   private settle(entries: readonly Entry[], outcome: 'written' | 'dropped'): void {
     this.counters[outcome] += entries.length;
+    for (const entry of entries) this.weights[outcome] += entry.weight;
     this.inFlightItems -= entries.length;
     this.onChange?.();
   }
@@ -286,6 +317,7 @@ export function estimateItemBytes(value: unknown, depth = 0): number {
       return 1;
     case 'object': {
       if (value === null) return 1;
+      if (value instanceof Uint8Array) return value.byteLength;
       if (depth > 4) return 64;
       let total = 3;
       if (Array.isArray(value)) {

@@ -1,14 +1,16 @@
 /**
- * The writer thread's entry: a RequestLogWriter and the DynamoDB client live here, so the SDK's
- * marshalling, signing and HTTP work never runs on the gRPC event loop.
+ * The writer thread's entry: the writers (RequestLog items, delta items) and the DynamoDB
+ * client live here, so the SDK's marshalling, signing and HTTP work never runs on the gRPC
+ * event loop.
  */
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
+import { deltaItem } from '../core/deltas';
 import type { CallFacts } from './callFacts';
 import { callItem } from './callItem';
-import { monitorTable } from './dynamoSender';
+import { deltaQueueKey, monitorTable } from './dynamoSender';
 import { COUNTER, type FromWriter, type ToWriter, type WriterInit } from './writerProtocol';
-import { RequestLogWriter } from './writer';
+import { deltaWriterOptions, RequestLogWriter } from './writer';
 
 const init = workerData as WriterInit;
 // setpriority on Linux renices the calling thread alone (elsewhere it would be the whole process).
@@ -20,8 +22,9 @@ if (init.niceness > 0 && process.platform === 'linux') {
   }
 }
 const port = parentPort!;
-const table = monitorTable(init.dynamoDb, init.tableName);
+const table = monitorTable(init.dynamoDb, init.tableName, init.deltaTableName);
 const writer = new RequestLogWriter(table.sendBatch, init.writer);
+const deltaWriter = new RequestLogWriter(table.sendDeltaBatch, deltaWriterOptions(init.writer));
 const counters = new BigInt64Array(init.counters);
 
 /** Publishes the counters; the monitor derives `queued` from them and its own `enqueued`. */
@@ -32,7 +35,17 @@ function publish(): void {
   Atomics.store(counters, COUNTER.retried, BigInt(s.retried));
   Atomics.store(counters, COUNTER.failed, BigInt(s.failed));
 }
+function publishDeltas(): void {
+  const s = deltaWriter.stats();
+  const calls = deltaWriter.weightStats();
+  Atomics.store(counters, COUNTER.deltaWritten, BigInt(s.written));
+  Atomics.store(counters, COUNTER.deltaDropped, BigInt(s.dropped));
+  Atomics.store(counters, COUNTER.deltaRetried, BigInt(s.retried));
+  Atomics.store(counters, COUNTER.deltaCallsWritten, BigInt(calls.written));
+  Atomics.store(counters, COUNTER.deltaCallsDropped, BigInt(calls.dropped));
+}
 writer.onChange = publish;
+deltaWriter.onChange = publishDeltas;
 
 const reply = (message: FromWriter) => port.postMessage(message);
 
@@ -45,6 +58,13 @@ port.on('message', (message: ToWriter) => {
       publish();
       break;
     }
+    case 'deltas':
+      for (const { delta, expiresAt } of message.deltas) {
+        const item = deltaItem(delta, expiresAt);
+        deltaWriter.enqueue(deltaQueueKey(item.pk, item.sk), item, item.n);
+      }
+      publishDeltas();
+      break;
     case 'put':
       void table
         .put(message.item)
@@ -52,11 +72,14 @@ port.on('message', (message: ToWriter) => {
         .then(() => reply({ type: 'done', id: message.id }));
       break;
     case 'flush':
-      void writer.flush().then(() => reply({ type: 'done', id: message.id }));
+      void Promise.all([writer.flush(), deltaWriter.flush()]).then(() =>
+        reply({ type: 'done', id: message.id }),
+      );
       break;
     case 'close':
-      void writer.close(message.timeoutMs).then(() => {
+      void Promise.all([writer.close(message.timeoutMs), deltaWriter.close(message.timeoutMs)]).then(() => {
         publish();
+        publishDeltas();
         table.destroy();
         reply({ type: 'done', id: message.id });
         port.close();

@@ -15,6 +15,10 @@ export interface DemoOptions {
   readonly port: number;
   readonly host?: string;
   readonly tableName: string;
+  /** The Deltas table. @default GRPC_MONITOR_DELTA_TABLE or `grpc-monitor-deltas` (what `npm start` creates) */
+  readonly deltaTableName?: string;
+  /** The monitor's `sampling.success`. @default GRPC_MONITOR_SAMPLE_SUCCESS or 1 */
+  readonly sampleSuccess?: number;
   readonly dynamoDb: DynamoDBClientConfig;
   readonly slowThresholdMs: number;
   readonly callsPerSecond?: number;
@@ -51,6 +55,10 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
   }
   const monitor = createGrpcMonitor({
     tableName: options.tableName,
+    deltaTableName: options.deltaTableName,
+    // Counts reach /overview/ about one flush after a call: 1 s on a laptop (10 s is the default).
+    statsFlushMs: 1000,
+    ...(options.sampleSuccess !== undefined && { sampling: { success: options.sampleSuccess } }),
     dynamoDb: options.dynamoDb,
     server: { host, port },
     console: options.consoleLines,

@@ -16,15 +16,19 @@ import { startTestDynamo, type TestDynamo } from '../harness/dynamo';
 describe('bad input', () => {
   let db: TestDynamo;
   let table: string;
+  let deltaTable: string;
   let monitor: GrpcMonitor;
   let monitored: EchoServer;
   let bare: EchoServer;
 
   before(async () => {
     db = await startTestDynamo();
-    table = (await db.createTables()).requestLogTable;
+    const config = await db.createTables();
+    table = config.requestLogTable;
+    deltaTable = config.deltaTable;
     monitor = createGrpcMonitor({
       tableName: table,
+      deltaTableName: deltaTable,
       dynamoDb: db.clientConfig,
       console: false,
       // A resolver that trusts a header blindly: the monitor must still bound what it returns.
@@ -110,7 +114,7 @@ describe('bad input', () => {
     assert.equal(monitor.stats().dropped, before.dropped);
   });
 
-  test('a malformed x-request-id is replaced by a UUIDv7', async () => {
+  test('a malformed x-request-id is not kept: the call has only our UUIDv7', async () => {
     for (const bad of ['has spaces', 'a#b', '<script>', 'a/b', '', 'x'.repeat(LIMITS.requestId + 1)]) {
       await both((server) => {
         const metadata = new grpc.Metadata();
@@ -120,6 +124,7 @@ describe('bad input', () => {
       const record = await latestRecord();
       assert.notEqual(record.request_id, bad);
       assert.match(record.request_id, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-/);
+      assert.equal(record.client_request_id, null);
     }
   });
 
@@ -137,6 +142,7 @@ describe('bad input', () => {
   test('a resolveUser that throws records user null and the call goes on (inline writer)', async () => {
     const throwing = createGrpcMonitor({
       tableName: table,
+      deltaTableName: deltaTable,
       dynamoDb: db.clientConfig,
       console: false,
       writerThread: false, // the writer on the event loop: the other path of createGrpcMonitor
@@ -153,6 +159,8 @@ describe('bad input', () => {
       const id = String(outcome.headers?.get('x-request-id')[0]);
       const { Item } = await db.ddb.send(new GetCommand({ TableName: table, Key: { request_id: id } }));
       assert.equal(fromRequestLogItem(Item!).user, null);
+      // The inline writer ships deltas too.
+      assert.deepEqual(throwing.stats().deltas.calls, { enqueued: 1, written: 1, dropped: 0, queued: 0 });
     } finally {
       await throwing.close();
       await server.stop();

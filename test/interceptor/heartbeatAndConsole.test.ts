@@ -12,10 +12,11 @@ import { startTestDynamo, type TestDynamo } from '../harness/dynamo';
 describe('heartbeats and console lines', () => {
   let db: TestDynamo;
   let table: string;
+  let deltaTable: string;
 
   before(async () => {
     db = await startTestDynamo();
-    table = (await db.createTables()).requestLogTable;
+    ({ requestLogTable: table, deltaTable } = await db.createTables());
   });
   after(async () => {
     await db?.stop();
@@ -25,7 +26,9 @@ describe('heartbeats and console lines', () => {
     const lines: string[] = [];
     const monitor = createGrpcMonitor({
       tableName: table,
+      deltaTableName: deltaTable,
       dynamoDb: db.clientConfig,
+      sampling: { success: 0.5 },
       server: { host: 'test-host', port: 50051 },
       heartbeatIntervalMs: 50,
       console: (line) => lines.push(line),
@@ -37,8 +40,7 @@ describe('heartbeats and console lines', () => {
       await unary(client, { text: 'missing', behavior: 'not_found' });
       await unary(client, { text: 'slow', behavior: 'hang' }, { deadlineMs: 200 });
       await unary(client, { text: 'gone', behavior: 'hang' }, { cancelAfterMs: 50 });
-      for (let i = 0; i < 200 && monitor.stats().enqueued < 4; i++)
-        await new Promise((r) => setTimeout(r, 25));
+      for (let i = 0; i < 200 && monitor.stats().calls < 4; i++) await new Promise((r) => setTimeout(r, 25));
     } finally {
       await monitor.close();
       await echo.stop();
@@ -58,14 +60,33 @@ describe('heartbeats and console lines', () => {
     assert.equal(heartbeat.host, 'test-host');
     assert.equal(heartbeat.port, 50051);
     assert.ok(heartbeat.last_seen >= heartbeat.started_at);
+    // The success may be sampled out (r = 0.5); the three failures are always logged.
+    const logged = heartbeat.writer.logged!;
+    assert.ok(logged === 3 || logged === 4, `logged ${logged}`);
+    // One delta item per minute touched: the four calls take well under a minute.
+    const shipped = heartbeat.writer.deltas!.enqueued;
+    assert.ok(shipped === 1 || shipped === 2, `deltas ${shipped}`);
     assert.deepEqual(heartbeat.writer, {
-      enqueued: 4,
-      written: 4,
+      enqueued: logged,
+      written: logged,
       dropped: 0,
       retried: 0,
       failed: 0,
       queued: 0,
+      calls: 4,
+      logged,
+      sampledOut: 4 - logged,
+      unflushedCalls: 0,
+      deltas: {
+        enqueued: shipped,
+        written: shipped,
+        dropped: 0,
+        retried: 0,
+        queued: 0,
+        calls: { enqueued: 4, written: 4, dropped: 0, queued: 0 },
+      },
     });
+    assert.equal(heartbeat.sampling_success, 0.5);
 
     // The seed's console lines, one start and one end line per call. End lines by status: the
     // server may see the deadline pass after the next call's cancel on a loaded machine.
@@ -98,6 +119,7 @@ describe('heartbeats and console lines', () => {
   test('health checks are skipped by default, other paths on request', async () => {
     const monitor = createGrpcMonitor({
       tableName: table,
+      deltaTableName: deltaTable,
       dynamoDb: db.clientConfig,
       console: false,
       skipMethods: ['/test.fixtures.EchoService/Unary'],
@@ -108,6 +130,7 @@ describe('heartbeats and console lines', () => {
       assert.equal(outcome.code, grpc.status.OK);
       assert.equal(outcome.headers?.get('x-request-id').length, 0, 'a skipped call is left alone');
       assert.equal(monitor.stats().enqueued, 0);
+      assert.equal(monitor.stats().calls, 0);
     } finally {
       await monitor.close();
       await echo.stop();

@@ -4,7 +4,7 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import * as grpc from '@grpc/grpc-js';
 import type { RequestLogRecord } from '../../core/record';
 import { fromRequestLogItem } from '../../core/requestLogItem';
-import { createGrpcMonitor, GrpcMonitorConfigError, type GrpcMonitorOptions } from '../../interceptor';
+import { createGrpcMonitor, GrpcMonitorConfigError, type GrpcMonitorOptions } from 'grpc-monitor-interceptor';
 import { forwardedChain, forwardedClient, trustedProxyMatcher } from '../../interceptor/callContext';
 import { unary } from '../fixtures/echoCalls';
 import { echoService, EchoServiceClient, type EchoReply, type EchoRequest } from '../fixtures/echoServer';

@@ -3,6 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import * as grpc from '@grpc/grpc-js';
+import { cellsOfItem } from '../../core/deltas';
 import type { RequestLogRecord } from '../../core/record';
 import { fromRequestLogItem } from '../../core/requestLogItem';
 import { createGrpcMonitor, type GrpcMonitor } from 'grpc-monitor-interceptor';
@@ -122,6 +123,7 @@ const OUTCOMES: Outcome[] = ['ok', 'not_found', 'throw', 'deadline', 'cancel'];
 describe('the interceptor records every call kind and ending', () => {
   let db: TestDynamo;
   let table: string;
+  let deltaTable: string;
   let monitor: GrpcMonitor;
   let echo: EchoServer;
   let client: unknown;
@@ -130,9 +132,12 @@ describe('the interceptor records every call kind and ending', () => {
 
   before(async () => {
     db = await startTestDynamo();
-    table = (await db.createTables()).requestLogTable;
+    const config = await db.createTables();
+    table = config.requestLogTable;
+    deltaTable = config.deltaTable;
     monitor = createGrpcMonitor({
       tableName: table,
+      deltaTableName: config.deltaTable,
       dynamoDb: db.clientConfig,
       console: false,
       resolveUser: (metadata) => {
@@ -165,7 +170,7 @@ describe('the interceptor records every call kind and ending', () => {
    * cancel): wait (bounded) until the monitor has taken `count` items, then flush.
    */
   async function settled(count: number): Promise<void> {
-    for (let i = 0; i < 200 && monitor.stats().enqueued < count; i++)
+    for (let i = 0; i < 200 && monitor.stats().calls < count; i++)
       await new Promise((r) => setTimeout(r, 25));
     await monitor.flush();
   }
@@ -175,6 +180,14 @@ describe('the interceptor records every call kind and ending', () => {
     const { Item } = await db.ddb.send(new GetCommand({ TableName: table, Key: { request_id: requestId } }));
     assert.ok(Item, `no item stored for ${requestId}`);
     return fromRequestLogItem(Item);
+  }
+
+  /** The one record whose client sent `clientRequestId` (the key is always ours). */
+  async function storedByClientId(clientRequestId: string): Promise<RequestLogRecord> {
+    await monitor.flush();
+    const items = (await db.scanAll(table)).filter((item) => item.client_request_id === clientRequestId);
+    assert.equal(items.length, 1, `items stored for ${clientRequestId}`);
+    return fromRequestLogItem(items[0]!);
   }
 
   for (const kind of KINDS) {
@@ -187,12 +200,12 @@ describe('the interceptor records every call kind and ending', () => {
         metadata.set('x-request-id', requestId);
         metadata.set('x-user', `${kind.toLowerCase()}-user`);
         const started = Date.now();
-        const seen = monitor.stats().enqueued;
+        const seen = monitor.stats().calls;
 
         // Act
         const result = await run(kind, client, expected.requests, { ...expected.control, metadata });
         await settled(seen + 1);
-        const record = await stored(requestId);
+        const record = await storedByClientId(requestId);
 
         // Assess: the client saw what we expect, and the record says the same
         assert.equal(grpc.status[result.code], expected.code, `client saw ${result.details}`);
@@ -201,7 +214,11 @@ describe('the interceptor records every call kind and ending', () => {
           const echoed = result.headers?.get('x-request-id')[0] ?? result.trailers?.get('x-request-id')[0];
           assert.equal(echoed, requestId, 'request id echoed in response metadata');
         }
-        assert.equal(record.request_id, requestId);
+        assert.match(
+          record.request_id,
+          /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+        );
+        assert.equal(record.client_request_id, requestId);
         assert.equal(record.service_name, 'EchoService');
         assert.equal(record.method_name, kind);
         assert.equal(record.full_method, `${SERVICE_PATH}/${kind}`);
@@ -264,6 +281,7 @@ describe('the interceptor records every call kind and ending', () => {
     assert.match(echoed, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     const record = await stored(echoed);
     assert.equal(record.status, 'success');
+    assert.equal(record.client_request_id, null);
     assert.equal(record.user, null);
   });
 
@@ -274,7 +292,7 @@ describe('the interceptor records every call kind and ending', () => {
     metadata.set('traceparent', '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01');
     const requestId = String(metadata.get('x-request-id')[0]);
     await unary(client, { text: 'ctx' }, { metadata, deadlineMs: 5_000 });
-    const record = await stored(requestId);
+    const record = await storedByClientId(requestId);
     // No proxy is trusted by default: the peer is the client; the header is kept apart.
     assert.equal(record.client_ip, '127.0.0.1');
     assert.equal(record.forwarded_for, '203.0.113.7, 10.0.0.1');
@@ -290,17 +308,30 @@ describe('the interceptor records every call kind and ending', () => {
     const metadata = new grpc.Metadata();
     metadata.set('x-request-id', requestId);
     await unary(client, { text: 'hi' }, { metadata });
-    const record = await stored(requestId);
+    const record = await storedByClientId(requestId);
     assert.equal(record.request_size, 4); // field 1, length 2, "hi"; a defaults-filled re-encoding is 12
     assert.equal(record.response_size, replyBytes({ text: 'hi#0', index: 0 }));
   });
 
-  test('every call is accounted for in stats(), written from the writer thread', () => {
+  test('every call is accounted for in stats(), written from the writer thread', async () => {
     assert.equal(monitor.writerThread, true);
+    await monitor.flush();
     const stats = monitor.stats();
     assert.equal(stats.enqueued, stats.written + stats.dropped + stats.queued);
     assert.equal(stats.dropped, 0);
     assert.equal(stats.failed, 0);
+    // Every call is counted in a delta item, stored: the sum of their cells is every call.
+    assert.equal(stats.unflushedCalls, 0);
+    assert.equal(stats.deltas.calls.written, stats.calls);
+    const deltas = await db.scanAll(deltaTable);
+    assert.equal(deltas.length, stats.deltas.written);
+    const cells = deltas.flatMap(cellsOfItem);
+    assert.equal(
+      cells.reduce((sum, cell) => sum + cell.total, 0),
+      stats.calls,
+    );
+    assert.ok(cells.every((cell) => cell.service === 'EchoService'));
+    assert.equal(stats.calls, KINDS.length * OUTCOMES.length + 3);
   });
 
   test('the writer thread runs at nice 10 and the event loop keeps its priority (Linux)', (t) => {
