@@ -59,7 +59,6 @@ const LIST_VIEW_ATTRIBUTES = [
   'user',
   'user_id',
   'client_ip',
-  'client_request_id',
   'error_message',
   'created_at',
   'heartbeat',

@@ -13,6 +13,11 @@ describe('table definitions', () => {
     );
     assert.ok(input.GlobalSecondaryIndexes?.every((i) => i.Projection?.ProjectionType === 'INCLUDE'));
     assert.equal(input.StreamSpecification?.StreamViewType, 'NEW_AND_OLD_IMAGES');
+    // DynamoDB refuses a projection that names an attribute twice.
+    for (const index of input.GlobalSecondaryIndexes ?? []) {
+      const names = index.Projection?.NonKeyAttributes ?? [];
+      assert.equal(new Set(names).size, names.length, index.IndexName);
+    }
   });
 });
 
