@@ -73,6 +73,7 @@ export class MonitorStack extends Stack {
       retentionDays: settings.retentionDays,
       minuteRetentionHours: settings.minuteRetentionHours,
       heartbeatStaleSeconds: DEFAULTS.heartbeatStaleSeconds,
+      closeAfterMs: DEFAULTS.closeAfterMs,
     };
     const environment = configToEnv(this.config);
 
