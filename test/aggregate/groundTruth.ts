@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { FinalStatus } from '../../core/record';
+import type { FinalStatus, RequestLogRecord } from '../../core/record';
 import {
   ALL_SCOPE,
   addToHistogram,
@@ -67,6 +67,19 @@ export function scopeTruth(calls: readonly TruthCall[], slowThresholdMs: number)
   }
   return scopes;
 }
+
+/** A final RequestLog record as the call a monitor counted (logged: it is in the log). */
+export const truthCallOf = (c: RequestLogRecord): TruthCall => ({
+  service: c.service_name,
+  method: c.method_name,
+  status: c.status as FinalStatus,
+  code: c.grpc_status_code ?? 'UNKNOWN',
+  durationMs: c.duration_ms ?? 0,
+  bytesIn: c.request_size,
+  bytesOut: c.response_size,
+  createdAt: c.created_at,
+  logged: true,
+});
 
 /** Every `bucket` → scope → figures, of all five levels. */
 export function groundTruth(

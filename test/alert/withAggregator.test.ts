@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { DEFAULT_ALERT_RULES } from '../../core/alerts/config';
 import { MemoryPublisher } from '../../core/alerts/memoryPublisher';
-import type { FinalStatus, RequestLogRecord } from '../../core/record';
+import type { RequestLogRecord } from '../../core/record';
 import { createAggregateHandler } from '../../lambdas/aggregate';
 import { createAlertHandler, createRuleEvaluationHandler } from '../../lambdas/alert';
+import { truthCallOf } from '../aggregate/groundTruth';
 import { aggregateCalls } from '../aggregate/seedStats';
 import { startTestDynamo, type TestDynamo } from '../harness/dynamo';
 import { deliver } from './deliver';
@@ -33,19 +34,6 @@ function call(
     updated_at: new Date(created.getTime() + durationMs).toISOString(),
   });
 }
-
-/** What a monitor folds into its deltas for a call. */
-const counted = (c: RequestLogRecord) => ({
-  service: c.service_name,
-  method: c.method_name,
-  status: c.status as FinalStatus,
-  code: c.grpc_status_code ?? 'UNKNOWN',
-  durationMs: c.duration_ms ?? 0,
-  bytesIn: c.request_size,
-  bytesOut: c.response_size,
-  createdAt: c.created_at,
-  logged: true,
-});
 
 describe('window rules over the real aggregator’s Stats (deltas → aggregate; RequestLog stream → alert)', () => {
   let db: TestDynamo;
@@ -77,7 +65,7 @@ describe('window rules over the real aggregator’s Stats (deltas → aggregate;
 
     // Act: the monitors' deltas reach the aggregator (the minutes before the last close, the
     // rest read from Deltas), then the RequestLog stream reaches the alert consumer
-    await aggregateCalls(db.ddb, config, calls.map(counted), new Date(t), aggregate);
+    await aggregateCalls(db.ddb, config, calls.map(truthCallOf), new Date(t), aggregate);
     const { delivered } = await deliver(
       alert,
       calls.map((c) => callRecord(c)),

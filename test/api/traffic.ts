@@ -1,7 +1,8 @@
 import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { MonitorConfig } from '../../core/config';
-import type { FinalStatus, RequestLogRecord, RequestStatus } from '../../core/record';
+import type { RequestLogRecord, RequestStatus } from '../../core/record';
 import { toRequestLogItem } from '../../core/requestLogItem';
+import { truthCallOf } from '../aggregate/groundTruth';
 import { aggregateCalls } from '../aggregate/seedStats';
 
 export const CALLS = [
@@ -92,19 +93,5 @@ export async function record(
   if (!aggregate) return;
   // Every final call into Stats as the monitors' deltas and the aggregator make them.
   const final = calls.filter((c) => c.status !== 'pending');
-  await aggregateCalls(
-    ddb,
-    config,
-    final.map((c) => ({
-      service: c.service_name,
-      method: c.method_name,
-      status: c.status as FinalStatus,
-      code: c.grpc_status_code ?? 'UNKNOWN',
-      durationMs: c.duration_ms ?? 0,
-      bytesIn: c.request_size,
-      bytesOut: c.response_size,
-      createdAt: c.created_at,
-      logged: true,
-    })),
-  );
+  await aggregateCalls(ddb, config, final.map(truthCallOf));
 }
