@@ -1,10 +1,11 @@
 /**
- * Fills a Stats table as the aggregator would after `requests` calls spread evenly over the
- * `hours` before `now`: synthetic calls (5 services × 4 methods, log-normal durations, a few
- * errors and timeouts) folded by the aggregator's own fold, then written as whole items with
- * BatchWriteItem (the table's counter and histogram items must not exist yet: seeding writes, it
- * does not add). 1,000,000 requests fold in a few seconds and write a counter item and a
- * histogram item per bucket (of every level) and scope.
+ * Fills a Stats table as the aggregator's close passes would after `requests` calls spread
+ * evenly over the `hours` before `now`: synthetic calls (5 services × 4 methods, log-normal
+ * durations, a few errors and timeouts) folded into cells per (bucket of every level, scope)
+ * with core/deltas, written as the aggregator's whole items (statsItems) with BatchWriteItem,
+ * plus the catalog and a watermark two minutes before `now` (the reads then take their last
+ * minutes from the, here empty, Deltas table, as in production). 1,000,000 requests fold in a
+ * few seconds.
  * Also the setup both read benches share (bench/statsRead.bench.ts, bench/overviewApi.bench.ts):
  * a DynamoDB Local, the 1k / 1M pair of seeded tables, interleaved timed rounds.
  */
@@ -12,11 +13,19 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DEFAULTS, type MonitorConfig } from '../core/config';
 import { documentClient } from '../core/deps';
+import { addCallToCell, emptyCell, scopesOfCell, type DeltaCell } from '../core/deltas';
 import type { FinalStatus } from '../core/record';
-import { writeCatalog } from '../core/stats/apply';
-import { foldCalls, type CountedCall } from '../core/stats/fold';
+import {
+  bucketExpiresAt,
+  bucketsOf,
+  catalogItem,
+  scopeStatsFromCell,
+  statsItems,
+  WATERMARK_ATTRIBUTE,
+  WATERMARK_KEY,
+  type StatsItem,
+} from '../core/stats';
 import { mapWithConcurrency } from '../core/stats/mapWithConcurrency';
-import { deltaItems } from '../core/stats/updates';
 import { startDynamoDbLocal } from '../local/dynamoDbLocal';
 import { ensureTables } from '../local/tables';
 import { seededRandom } from '../test/fixtures/random';
@@ -46,7 +55,18 @@ const OUTCOMES: Array<[FinalStatus, string, number]> = [
   ['cancelled', 'CANCELLED', 5],
 ];
 
-function* syntheticCalls(options: SeedOptions): Generator<CountedCall> {
+interface SyntheticCall {
+  readonly service: string;
+  readonly method: string;
+  readonly status: FinalStatus;
+  readonly code: string;
+  readonly durationMs: number;
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+  readonly createdAt: string;
+}
+
+function* syntheticCalls(options: SeedOptions): Generator<SyntheticCall> {
   const rand = seededRandom(options.seed ?? 1);
   const span = options.hours * 3_600_000;
   const start = options.now.getTime() - span;
@@ -68,7 +88,6 @@ function* syntheticCalls(options: SeedOptions): Generator<CountedCall> {
     const normal = Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
     const durationMs = Math.round(Math.exp(Math.log(25) + normal) * 100) / 100;
     yield {
-      requestId: `seed-${i}`,
       service,
       method,
       status,
@@ -86,8 +105,30 @@ export async function seedStats(
   config: MonitorConfig,
   options: SeedOptions,
 ): Promise<SeedResult> {
-  const deltas = foldCalls(syntheticCalls(options), config);
-  const items = [...deltas.values()].flatMap((d) => deltaItems(d, config));
+  const cells = new Map<string, { bucket: string; scope: string; cell: DeltaCell }>();
+  for (const call of syntheticCalls(options)) {
+    for (const bucket of bucketsOf(call.createdAt)) {
+      for (const scope of scopesOfCell(call)) {
+        const key = `${bucket}|${scope}`;
+        let entry = cells.get(key);
+        if (!entry) cells.set(key, (entry = { bucket, scope, cell: emptyCell(call.service, call.method) }));
+        addCallToCell(entry.cell, { ...call, slow: call.durationMs >= config.slowThresholdMs, logged: true });
+      }
+    }
+  }
+  const scopes = new Set([...cells.values()].map((e) => e.scope));
+  const items: StatsItem[] = [
+    ...[...cells.values()].flatMap(({ bucket, scope, cell }) =>
+      statsItems(bucket, scope, scopeStatsFromCell(cell), bucketExpiresAt(bucket, config)),
+    ),
+    ...[...scopes].flatMap((scope) => catalogItem(scope) ?? []),
+    {
+      ...WATERMARK_KEY,
+      [WATERMARK_ATTRIBUTE]: new Date(
+        Math.floor(options.now.getTime() / 60_000) * 60_000 - 120_000,
+      ).toISOString(),
+    },
+  ];
   const batches: (typeof items)[] = [];
   for (let i = 0; i < items.length; i += 25) batches.push(items.slice(i, i + 25));
   await mapWithConcurrency(batches, 8, async (batch) => {
@@ -100,7 +141,6 @@ export async function seedStats(
       pending = out.UnprocessedItems?.[config.statsTable] as typeof pending;
     }
   });
-  await writeCatalog(ddb, config.statsTable, new Set([...deltas.values()].map((d) => d.sk)));
   return { requests: options.requests, items: items.length, services: [...SERVICES].sort() };
 }
 
@@ -135,6 +175,7 @@ export async function seedPair(
     ...DEFAULTS,
     requestLogTable: `bench-${prefix}-requests-${name}`,
     statsTable: `bench-${prefix}-stats-${name}`,
+    deltaTable: `bench-${prefix}-deltas-${name}`,
   });
   const small = configFor('1k');
   const large = configFor('1m');

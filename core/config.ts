@@ -22,6 +22,7 @@ export const ENV = {
   dynamoDbEndpoint: 'GRPC_MONITOR_DYNAMODB_ENDPOINT',
   sampleSuccess: 'GRPC_MONITOR_SAMPLE_SUCCESS',
   statsFlushMs: 'GRPC_MONITOR_STATS_FLUSH_MS',
+  closeAfterMs: 'GRPC_MONITOR_CLOSE_AFTER_MS',
 } as const;
 
 export interface MonitorConfig {
@@ -46,6 +47,12 @@ export interface MonitorConfig {
    * timed-out, cancelled and slow calls are always logged, and every count is exact whatever r.
    */
   readonly sampleSuccess: number;
+  /**
+   * The aggregator closes a bucket (recomputes its Stats from the deltas, docs/aggregation.md)
+   * once its end is this far in the past, so the monitors' deltas of it have landed: 60 s in
+   * AWS (monitors flush every 10 s), a few seconds under `npm start`. A later delta reopens it.
+   */
+  readonly closeAfterMs: number;
 }
 
 export const DEFAULTS = {
@@ -58,6 +65,7 @@ export const DEFAULTS = {
   minuteRetentionHours: 48,
   heartbeatStaleSeconds: 30,
   sampleSuccess: 1,
+  closeAfterMs: 60_000,
 } as const satisfies MonitorConfig;
 
 export class ConfigError extends Error {
@@ -102,6 +110,7 @@ export function configFromEnv(env: Env = process.env): MonitorConfig {
     minuteRetentionHours: intFrom(env, ENV.minuteRetentionHours, DEFAULTS.minuteRetentionHours, 1, 24 * 30),
     heartbeatStaleSeconds: intFrom(env, ENV.heartbeatStaleSeconds, DEFAULTS.heartbeatStaleSeconds, 1, 3600),
     sampleSuccess: sampleRateFrom(env, ENV.sampleSuccess, DEFAULTS.sampleSuccess),
+    closeAfterMs: intFrom(env, ENV.closeAfterMs, DEFAULTS.closeAfterMs, 0, 3_600_000),
   };
 }
 
@@ -117,5 +126,6 @@ export function configToEnv(config: MonitorConfig): Record<string, string> {
     [ENV.minuteRetentionHours]: String(config.minuteRetentionHours),
     [ENV.heartbeatStaleSeconds]: String(config.heartbeatStaleSeconds),
     [ENV.sampleSuccess]: String(config.sampleSuccess),
+    [ENV.closeAfterMs]: String(config.closeAfterMs),
   };
 }

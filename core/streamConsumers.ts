@@ -1,4 +1,3 @@
-import { FINAL_STATUSES } from './record';
 import type { StreamFilter } from './streamFilter';
 
 /**
@@ -13,20 +12,18 @@ export interface StreamConsumerSettings {
   readonly bisectBatchOnError: boolean;
   /** Partial batch responses (`batchItemFailures`). */
   readonly reportBatchItemFailures: true;
-  /** Stays 1: the aggregator's checkpoint needs each shard processed in order. */
+  /** Stays 1: one batch per shard at a time (the aggregator also runs one invocation at a time). */
   readonly parallelizationFactor: 1;
   readonly startingPosition: 'TRIM_HORIZON';
   readonly filter: StreamFilter;
 }
 
-const finalRequest = {
-  item_type: { S: ['request'] },
-  status: { S: [...FINAL_STATUSES] },
-} as const;
-
-/** Final request items only: pending inserts, heartbeats and TTL removals never reach it. */
+/**
+ * The Deltas stream (KEYS_ONLY): inserts and overwrites of delta items. A TTL removal of an old
+ * delta must never reach the aggregator, which would otherwise recompute that minute without it.
+ */
 export const aggregateFilter: StreamFilter = {
-  patterns: [{ eventName: ['INSERT', 'MODIFY'], newImage: finalRequest }],
+  patterns: [{ eventName: ['INSERT', 'MODIFY'] }],
 };
 
 /** Final `error`/`timeout` items, and slow items (the `slow` flag the interceptor writes). */
@@ -40,6 +37,7 @@ export const alertFilter: StreamFilter = {
   ],
 };
 
+/** The aggregate Lambda on the Deltas table's stream. */
 export const aggregateConsumer: StreamConsumerSettings = {
   batchSize: 500,
   maxBatchingWindowSeconds: 1,
@@ -52,6 +50,7 @@ export const aggregateConsumer: StreamConsumerSettings = {
   filter: aggregateFilter,
 };
 
+/** The alert Lambda on the RequestLog table's stream. */
 export const alertConsumer: StreamConsumerSettings = {
   batchSize: 100,
   maxBatchingWindowSeconds: 1,

@@ -100,13 +100,14 @@ export const requestLogTable: TableDefinition = {
 };
 
 /**
- * Stats: counters the aggregator maintains, plus small bookkeeping items.
- * PK `pk`, SK `sk`:
+ * Stats: the counters the aggregator recomputes from the deltas when a bucket closes, plus small
+ * bookkeeping items. PK `pk`, SK `sk`:
  * - a time bucket at one of five levels (`M#2025-11-01T14:05` minute, `M5#…` five minutes,
  *   `M15#…` quarter hour, `H#2025-11-01T14` hour, `H6#2025-11-01T12` six hours; see
  *   core/stats/keys.ts) × `ALL` | `S#UserService` | `M#UserService#GetUser` (counters), and
- *   × `~H#<scope>` (that scope's latency histogram)
- * - `SEEN#<request_id>#<created_at>` × `SEEN`: the aggregator's exactly-once per-call markers
+ *   × `~H#<scope>` (that scope's latency histogram, packed)
+ * - `AGG#DIRTY` × a bucket key: buckets the aggregator must recompute
+ * - `AGG` × `WATERMARK`: every bucket ending at or before its `through` is final
  * - `CATALOG` × `S#…` / `M#…#…`: known services and methods
  * - `ALERT#…`: alert rule state and cooldowns
  */

@@ -16,18 +16,13 @@ import { Construct } from 'constructs';
 import { API_BASE_PATH, type ApiRoute } from '../core/apiRoutes';
 import { ENV } from '../core/config';
 import { MonitorFunction } from './monitorFunction';
-import { grantPackedHistogramWrite, grantTableRead } from './tableAccess';
+import { grantTableRead } from './tableAccess';
 
 export interface MonitorApiProps {
   /** One route and one Lambda (`lambdas/api/<name>.ts`) per entry. */
   readonly routes: readonly ApiRoute[];
   /** Tables the route handlers read (Query, GetItem, BatchGetItem), with their GSIs or not. */
   readonly readTables: readonly { readonly table: ITable; readonly withIndexes: boolean }[];
-  /**
-   * The Stats table, for the routes in ROUTES_PACKING_HISTOGRAMS: they may PutItem there
-   * (packed histogram copies, nothing else).
-   */
-  readonly statsTable: ITable;
   /** Environment of every route handler (the monitor config). */
   readonly environment: Readonly<Record<string, string>>;
   /** Secrets Manager name of the bearer token, generated at deploy. @default 'grpc-monitor/api-token' */
@@ -82,12 +77,6 @@ export const CORS_EXPOSE_HEADERS: readonly string[] = [
  * works on any of them.
  */
 export const ROUTES_SIGNING_CURSORS: ReadonlySet<string> = new Set(['requests']);
-
-/**
- * Routes whose reads write packed copies of closed buckets' ALL histograms to Stats (core/query
- * `readCountersWithOverallHistogram`), so a 24 h overview costs the same whatever the traffic.
- */
-export const ROUTES_PACKING_HISTOGRAMS: ReadonlySet<string> = new Set(['overview']);
 
 /** Access log line: JSON with the request id (API Gateway requires it) and what triage needs. */
 const ACCESS_LOG_FORMAT = JSON.stringify({
@@ -209,7 +198,6 @@ export class MonitorApi extends Construct {
       if (!ROUTES_READING_NO_TABLE.has(route.name)) {
         for (const { table, withIndexes } of props.readTables) grantTableRead(fn.role, table, withIndexes);
       }
-      if (ROUTES_PACKING_HISTOGRAMS.has(route.name)) grantPackedHistogramWrite(fn.role, props.statsTable);
       if (signsCursors) this.cursorSecret.grantRead(fn.role);
       const integration = new HttpLambdaIntegration(`${route.name}Integration`, fn.function);
       const [httpRoute] = this.api.addRoutes({

@@ -36,17 +36,6 @@ export function grpcServiceEnvironment(config: MonitorConfig, statsFlushMs: numb
     .join(' ');
 }
 
-/**
- * How the aggregate Lambda reads the Deltas stream: core's aggregate batching, retries, record
- * age, bisect and partial batch responses, and a filter a KEYS_ONLY stream can serve: inserts
- * and overwrites only. A TTL removal of an old delta must never reach the aggregator, which
- * would otherwise recompute that minute without it.
- */
-export const deltaStreamConsumer: StreamConsumerSettings = {
-  ...aggregateConsumer,
-  filter: { patterns: [{ eventName: ['INSERT', 'MODIFY'] }] },
-};
-
 export interface MonitorStackProps extends StackProps {
   /** Deployment settings (see `lib/monitorSettings.ts`). @default SETTINGS_DEFAULTS */
   readonly settings?: MonitorSettings;
@@ -126,7 +115,7 @@ export class MonitorStack extends Stack {
       table: this.tables.deltas,
       streamViewType: this.tables.deltaDefinition.stream,
       function: this.aggregateFunction.function,
-      settings: deltaStreamConsumer,
+      settings: aggregateConsumer,
     });
     // The close pass also runs with no new deltas: the last minutes of traffic still close.
     // A missed pass is covered by the next one, so stale events are dropped, not queued.
@@ -204,7 +193,6 @@ export class MonitorStack extends Stack {
         // Every number merges the minutes not yet closed into Stats from the deltas themselves.
         { table: this.tables.deltas, withIndexes: false },
       ],
-      statsTable: this.tables.stats,
       environment,
       tokenSecretName: settings.tokenSecretName,
       corsAllowOrigins: settings.corsAllowOrigins,

@@ -48,18 +48,6 @@ export function grantTableRead(role: IRole, table: ITable, withIndexes: boolean)
   }
 }
 
-/**
- * The one write the overview handler makes: packed copies of closed buckets' histograms
- * (`~P#<scope>`, core/stats/read.ts), a cache the aggregator's counters always override.
- */
-export const PACKED_HISTOGRAM_WRITE_ACTIONS = ['dynamodb:PutItem'] as const;
-
-export function grantPackedHistogramWrite(role: IRole, statsTable: ITable): void {
-  role.addToPrincipalPolicy(
-    new PolicyStatement({ actions: [...PACKED_HISTOGRAM_WRITE_ACTIONS], resources: [statsTable.tableArn] }),
-  );
-}
-
 export function grantStatsWrite(role: IRole, table: ITable): void {
   role.addToPrincipalPolicy(
     new PolicyStatement({ actions: [...STATS_WRITE_ACTIONS], resources: tableResources(table, false) }),

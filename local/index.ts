@@ -7,6 +7,7 @@ import { documentClient, type MonitorDeps } from '../core/deps';
 import { aggregateConsumer, alertConsumer } from '../core/streamConsumers';
 import { createAggregateHandler } from '../lambdas/aggregate';
 import { createAlertHandler, createRuleEvaluationHandler, type AlertDeps } from '../lambdas/alert';
+import { lambdaContext } from './apiGatewayEvent';
 import {
   loadAuthorizer,
   loadRouteHandlers,
@@ -19,12 +20,18 @@ import { DynamoDbLocalError, isPortFree, startDynamoDbLocal, type DynamoDbLocal 
 import { dynamoStreamSource } from './dynamoStreamSource';
 import type { StreamHandler } from './streamDelivery';
 import { startStreamPoller, type StreamPoller } from './streamPoller';
+import { scheduledEvent } from './scheduledEvent';
+import { serialized } from './serialized';
 import { latestStreamArn, streamsClient } from './streamRecords';
 import { ensureTables } from './tables';
 
+/** Locally a bucket closes this long after its end (the monitors flush every second here). */
+export const LOCAL_CLOSE_AFTER_MS = 3_000;
+
 /**
  * The whole system on one machine (`npm start`, and every integration test): DynamoDB Local with
- * the tables from core/, stream pollers feeding the real aggregate and alert handlers, an HTTP
+ * the tables from core/, stream pollers feeding the real aggregate handler (the Deltas stream,
+ * plus a close-pass tick as the stack's schedule) and alert handler (the RequestLog stream), an HTTP
  * server that plays API Gateway for the real API handlers and authorizer, and optionally a demo
  * gRPC server behind the monitor's interceptor with demo traffic.
  */
@@ -59,6 +66,11 @@ export interface LocalOptions {
   readonly log?: (line: string) => void;
   /** How often the scheduled window-rule evaluation runs (the stack's schedule). @default 60000 */
   readonly ruleEvaluationIntervalMs?: number;
+  /**
+   * How often the aggregator's close pass runs (the stack's schedule, every minute in AWS).
+   * @default 2000
+   */
+  readonly closePassIntervalMs?: number;
   /** Average demo calls per second. @default 4 */
   readonly demoCallsPerSecond?: number;
 }
@@ -77,6 +89,8 @@ export interface LocalEnvironment {
   };
   readonly tableName: string;
   readonly statsTableName: string;
+  /** The Deltas table: pass it to `createGrpcMonitor` with the RequestLog table's name. */
+  readonly deltaTableName: string;
   readonly apiToken: string;
   /** True when the token was generated here (print it: nobody else knows it). */
   readonly apiTokenGenerated: boolean;
@@ -91,7 +105,10 @@ export interface LocalEnvironment {
    * loopback launcher could not run); undefined when it is loopback-only or was not started here.
    */
   readonly dynamoDbExposed: string | undefined;
+  /** aggregate: the Deltas stream; alert: the RequestLog stream. */
   readonly pollers: { readonly aggregate: StreamPoller; readonly alert: StreamPoller };
+  /** Close passes run by the tick (failed ones included). */
+  readonly closePasses: { count: number; failed: number };
   stop(): Promise<void>;
 }
 
@@ -109,6 +126,7 @@ function resolveConfig(options: LocalOptions): MonitorConfig {
   const id = options.dynamoEndpoint ? `-${randomUUID().slice(0, 8)}` : '';
   return {
     ...DEFAULTS,
+    closeAfterMs: LOCAL_CLOSE_AFTER_MS,
     requestLogTable: `${DEFAULTS.requestLogTable}${id}`,
     statsTable: `${DEFAULTS.statsTable}${id}`,
     deltaTable: `${DEFAULTS.deltaTable}${id}`,
@@ -175,23 +193,47 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalEnvir
     };
     const streams = streamsClient(dynamoDb);
     cleanups.push(async () => streams.destroy());
-    const source = dynamoStreamSource({
-      streams,
-      streamArn: await latestStreamArn(client, config.requestLogTable),
-      region: REGION,
-    });
+    const sourceOf = async (table: string) =>
+      dynamoStreamSource({ streams, streamArn: await latestStreamArn(client, table), region: REGION });
     const pollerLog = (line: string) => log(line);
+    // The single writer of Stats: the Deltas poller and the close-pass tick take turns, as
+    // reserved concurrency 1 makes stream batches and the schedule take turns in AWS.
+    const aggregateHandler = createAggregateHandler(deps, {
+      logError: (message, details) => log(`[aggregate] ${message}: ${JSON.stringify(details)}`),
+    });
+    const runAggregate = serialized(aggregateHandler);
     const aggregate = startStreamPoller({
       name: 'aggregate',
-      source,
+      source: await sourceOf(config.deltaTable),
       settings: aggregateConsumer,
-      handler: createAggregateHandler(deps) as StreamHandler,
+      handler: runAggregate as StreamHandler,
       log: pollerLog,
     });
     cleanups.push(() => aggregate.stop());
+    const closePasses = { count: 0, failed: 0 };
+    let closing: Promise<unknown> = Promise.resolve();
+    let passing = false;
+    const closeTick = setInterval(() => {
+      if (passing) return; // a slow pass is not queued up behind: the next tick covers it
+      passing = true;
+      const context = lambdaContext('aggregate', `close-${closePasses.count + 1}`, 60_000);
+      closing = runAggregate(scheduledEvent('aggregate-close-pass'), context)
+        .catch((error: unknown) => {
+          closePasses.failed += 1;
+          log(`[aggregate] close pass failed: ${String(error)}`);
+        })
+        .finally(() => {
+          closePasses.count += 1;
+          passing = false;
+        });
+    }, options.closePassIntervalMs ?? 2_000);
+    cleanups.push(async () => {
+      clearInterval(closeTick);
+      await closing;
+    });
     const alert = startStreamPoller({
       name: 'alert',
-      source,
+      source: await sourceOf(config.requestLogTable),
       settings: alertConsumer,
       handler: createAlertHandler(alertDeps) as StreamHandler,
       log: pollerLog,
@@ -223,6 +265,8 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalEnvir
       demo = await startDemo({
         port: options.grpcPort ?? 50051,
         tableName: config.requestLogTable,
+        deltaTableName: config.deltaTable,
+        sampleSuccess: config.sampleSuccess,
         dynamoDb,
         slowThresholdMs: config.slowThresholdMs,
         callsPerSecond: options.demoCallsPerSecond,
@@ -244,6 +288,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalEnvir
       dynamoDb,
       tableName: config.requestLogTable,
       statsTableName: config.statsTable,
+      deltaTableName: config.deltaTable,
       apiToken: token,
       apiTokenGenerated: generated,
       alerts: publisher.messages,
@@ -252,6 +297,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalEnvir
       dynamoDbLocalPid: dynamo?.pid,
       dynamoDbExposed: dynamo && !dynamo.loopbackOnly ? (dynamo.loopbackFallback ?? 'unknown') : undefined,
       pollers: { aggregate, alert },
+      closePasses,
       stop: () => (stopping ??= stopAll()),
     };
   } catch (error) {

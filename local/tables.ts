@@ -5,7 +5,13 @@ import {
   UpdateTimeToLiveCommand,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
-import { createTableInput, deltaTable, requestLogTable, statsTable, type TableDefinition } from '../core/tables';
+import {
+  createTableInput,
+  deltaTable,
+  requestLogTable,
+  statsTable,
+  type TableDefinition,
+} from '../core/tables';
 
 export interface TableNames {
   readonly requestLogTable: string;

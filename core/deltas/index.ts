@@ -12,3 +12,4 @@ export {
   DELTA_ATTRIBUTE,
   type MonitorDelta,
 } from './deltaItem';
+export { foldCellsByScope, scopesOfCell } from './scopes';

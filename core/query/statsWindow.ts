@@ -19,7 +19,7 @@ export function countableRange(deps: MonitorDeps, range: TimeRange): TimeRange {
 
 /** Every scope's counters over `range` (readWindow with this deployment's retention). */
 export function readStats(deps: MonitorDeps, range: TimeRange): Promise<Map<string, ScopeStats>> {
-  return readWindow(deps.ddb, deps.config.statsTable, range, windowOptions(deps));
+  return readWindow(deps.ddb, deps.config, range, windowOptions(deps));
 }
 
 /** The last `hours` hours as the Stats count them (minute-aligned, see recentWindow). */
@@ -32,19 +32,16 @@ export const lastHours = (deps: MonitorDeps, hours: number): TimeRange =>
  * (the others' is empty). At high traffic each scope's histogram holds hundreds of buckets, in
  * its own item (`~H#<scope>`), so an overview (one p95, counts per service and method) reads
  * each bucket's counter items with one projected Query (`sk < '~'`) and the ALL histograms of
- * all buckets by BatchGetItem: the same requests whatever the traffic. Closed buckets' ALL
- * histograms are read from their packed copies, which this read writes when one is missing
- * (readWindow's `packClosedHistograms`): the overview Lambda may PutItem on the Stats table.
+ * all buckets by BatchGetItem (one packed string each): the same requests whatever the traffic.
  */
 export function readCountersWithOverallHistogram(
   deps: MonitorDeps,
   range: TimeRange,
 ): Promise<Map<string, ScopeStats>> {
-  return readWindow(deps.ddb, deps.config.statsTable, range, {
+  return readWindow(deps.ddb, deps.config, range, {
     ...windowOptions(deps),
     histogramsOf: [ALL_SCOPE],
     counters: 'figures',
-    packClosedHistograms: true,
   });
 }
 
@@ -53,7 +50,7 @@ export function readCountersWithOverallHistogram(
  * see readCountersWithOverallHistogram), no histogram at all: each bucket's counter items only.
  */
 export function readCounters(deps: MonitorDeps, range: TimeRange): Promise<Map<string, ScopeStats>> {
-  return readWindow(deps.ddb, deps.config.statsTable, range, {
+  return readWindow(deps.ddb, deps.config, range, {
     ...windowOptions(deps),
     histogramsOf: [],
     counters: 'figures',

@@ -1,7 +1,7 @@
 /**
- * Exact statistics from the Stats table: keys, the fold from stream records to deltas, the
- * latency sketch, window maths and reads. Layout, error bound and the exactly-once design:
- * docs/aggregation.md.
+ * Exact statistics: the Stats table's keys and items, the latency sketch, window maths and the
+ * reads that merge closed Stats buckets with the open minutes of the Deltas table. Layout, error
+ * bound and the recompute-on-close design: docs/aggregation.md.
  */
 export type { Histogram } from './histogram';
 export {
@@ -33,22 +33,37 @@ export {
   bucketEnd,
   BUCKET_LEVELS,
   levelOf,
+  parentBucket,
+  childBuckets,
+  DIRTY_PK,
+  WATERMARK_KEY,
+  WATERMARK_ATTRIBUTE,
+  CATALOG_PK,
   type BucketLevel,
   bucketExpiresAt,
   type ScopeName,
   type RetentionSettings,
 } from './keys';
 export type { ScopeStats, TimeRange } from './scopeStats';
-export { emptyScopeStats, mergeScopeStats, scopeStatsFromItem } from './scopeStats';
+export { emptyScopeStats, mergeScopeStats, scopeStatsFromCell, scopeStatsFromItem } from './scopeStats';
+export { HISTOGRAM_ATTRIBUTE, STATS_ATTRIBUTE } from './attributes';
+export { catalogItem, statsItems, type StatsItem } from './items';
 export {
-  countedCall,
-  foldCalls,
-  foldRecords,
-  type CountedCall,
-  type FoldOptions,
-  type StatsDelta,
-  type StatsDeltas,
-} from './fold';
-export { planWindow, hoursStartingIn, type WindowPlan, type WindowOptions } from './window';
-export { readWindow, readHours, readCatalog, readBucket, type ReadOptions } from './read';
-export { applyDeltas } from './apply';
+  planWindow,
+  planMergedWindow,
+  hoursStartingIn,
+  type MergedWindowOptions,
+  type MergedWindowPlan,
+  type WindowPlan,
+  type WindowOptions,
+} from './window';
+export {
+  readWindow,
+  readHours,
+  readCatalog,
+  readBucket,
+  readMinuteCells,
+  readWatermark,
+  type ReadOptions,
+  type StatsTables,
+} from './read';

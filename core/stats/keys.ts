@@ -4,12 +4,12 @@
  *   minute, `M5#2025-11-01T14:05` five minutes, `M15#2025-11-01T14:00` a quarter hour,
  *   `H#2025-11-01T14` hour, `H6#2025-11-01T12` six hours), SK a scope (`ALL`, `S#UserService`,
  *   `M#UserService#GetUser`);
- * - the latency histogram of that (bucket, scope): same PK, SK `~H#<scope>` (`~H#ALL`), in its
- *   own item so that counters can be read without the histograms' hundreds of attributes;
- * - a packed copy of that histogram once the bucket has closed: SK `~P#<scope>` (`~P#ALL`), one
- *   string attribute, written by readers (core/stats/packedHistogram.ts);
+ * - the latency histogram of that (bucket, scope): same PK, SK `~H#<scope>` (`~H#ALL`), packed in
+ *   one string (core/stats/packedHistogram.ts), in its own item so that counters can be read
+ *   without it;
  * - `CATALOG` × `S#…` / `M#…#…`: known services and methods;
- * - `SEEN#<request_id>#<created_at>` × `SEEN`: the aggregator's exactly-once markers.
+ * - `AGG#DIRTY` × a bucket key: buckets the aggregator must recompute (lambdas/aggregate);
+ * - `AGG` × `WATERMARK`: every bucket that ends at or before its `through` is final in Stats.
  */
 
 /** Scope keys of the Stats table: `ALL`, `S#UserService`, `M#UserService#GetUser`. */
@@ -30,10 +30,11 @@ export const histogramKey = (scope: string): string => `${HISTOGRAM_PREFIX}${sco
 export const scopeOfHistogramKey = (sk: string): string | undefined =>
   sk.startsWith(HISTOGRAM_PREFIX) ? sk.slice(HISTOGRAM_PREFIX.length) : undefined;
 
-/** Packed histogram copies' SK prefix (`~P#ALL`): also after every counter key. */
-export const PACKED_HISTOGRAM_PREFIX = '~P#';
-/** SK of a scope's packed histogram copy: `~P#ALL`. */
-export const packedHistogramKey = (scope: string): string => `${PACKED_HISTOGRAM_PREFIX}${scope}`;
+/**
+ * SK prefix of the packed histogram copies (`~P#ALL`) that readers wrote before histograms were
+ * packed at write: left to expire, and skipped by reads (their SKs sort after `~H#`).
+ */
+export const LEGACY_PACKED_PREFIX = '~P#';
 
 /** What a scope key names. */
 export type ScopeName =
@@ -167,8 +168,27 @@ export function bucketExpiresAt(bucket: string, retention: RetentionSettings): n
 
 export const CATALOG_PK = 'CATALOG';
 
-/** Partition and sort key of a call's exactly-once marker. */
-export const seenKey = (requestId: string, createdAt: string): { pk: string; sk: string } => ({
-  pk: `SEEN#${requestId}#${createdAt}`,
-  sk: 'SEEN',
-});
+/** PK of the aggregator's dirty markers; the SK is the bucket key to recompute. */
+export const DIRTY_PK = 'AGG#DIRTY';
+/** Key of the aggregator's watermark item; attribute `through` (WATERMARK_ATTRIBUTE). */
+export const WATERMARK_KEY = { pk: 'AGG', sk: 'WATERMARK' } as const;
+/** The watermark's attribute: an ISO minute (`2025-11-01T14:05:00.000Z`). */
+export const WATERMARK_ATTRIBUTE = 'through';
+
+/** The bucket one level coarser that holds this one, or undefined for a six-hour bucket. */
+export function parentBucket(bucket: string): string | undefined {
+  const level = levelOf(bucket);
+  const parent = level && BUCKET_LEVELS[BUCKET_LEVELS.indexOf(level) + 1];
+  return parent ? bucketOf(parent, bucketStart(bucket)) : undefined;
+}
+
+/** The buckets one level finer that tile this one (a minute bucket has none). */
+export function childBuckets(bucket: string): string[] {
+  const level = levelOf(bucket);
+  const child = level && BUCKET_LEVELS[BUCKET_LEVELS.indexOf(level) - 1];
+  if (!level || !child) return [];
+  const start = bucketStart(bucket).getTime();
+  return Array.from({ length: level.ms / child.ms }, (_, i) =>
+    bucketOf(child, new Date(start + i * child.ms)),
+  );
+}

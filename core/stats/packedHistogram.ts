@@ -1,22 +1,10 @@
 /**
- * A closed bucket's latency histogram, packed: the same bins as one string attribute instead of
- * hundreds of numeric ones (`h<i>`), so reading it costs about the same whatever the traffic.
- *
- * The packed copy is a cache beside the histogram item, never its replacement: the aggregator
- * keeps `ADD`ing into the histogram item (late records included), and a reader trusts a copy
- * only while its count equals the scope's counter total for that bucket. The two are updated in
- * one transaction, so a record that arrives after packing makes the copy stale at once and the
- * reader falls back to the histogram item (see readWindow in read.ts).
+ * A latency histogram packed as one string, the form histograms are stored in: in a Stats
+ * histogram item (`~H#<scope>`, attribute `b`, beside its count `n`) and in delta cells. One
+ * string instead of hundreds of numeric attributes: smaller to write and cheap to read, whatever
+ * the traffic.
  */
 import { ZERO_BUCKET, type Histogram } from './histogram';
-
-/** Attributes of a packed copy item (`~P#<scope>`). */
-export const PACKED_ATTRIBUTE = {
-  /** Calls the copy covers (the sum of its bins). */
-  count: 'n',
-  /** The bins: `index:count` pairs joined by `,`; the zero bucket's index is `z`. */
-  bins: 'b',
-} as const;
 
 /** `z:3,-12:5,170:42`: every non-zero bin, in ascending index order. */
 export function packHistogram(histogram: Histogram): string {
@@ -29,7 +17,7 @@ export function packHistogram(histogram: Histogram): string {
 
 /**
  * Adds packed bins into a histogram and returns how many calls they hold; throws on a malformed
- * string (a copy is only ever written by packHistogram, so that means a corrupt item).
+ * string (only packHistogram writes them, so that means a corrupt item).
  */
 export function addPackedBins(into: Histogram, packed: string): number {
   let added = 0;

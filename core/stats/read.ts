@@ -1,36 +1,51 @@
 import {
   BatchGetItemCommand,
-  PutItemCommand,
+  GetItemCommand,
   QueryCommand as RawQueryCommand,
   type AttributeValue,
 } from '@aws-sdk/client-dynamodb';
 import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { histogramCount, histogramIndexOf, mergeHistogram, type Histogram } from './histogram';
+import type { MonitorConfig } from '../config';
+import { cellsOfItem } from '../deltas/deltaItem';
+import { foldCellsByScope } from '../deltas/scopes';
+import type { DeltaCell } from '../deltas/cell';
+import { FINAL_STATUSES } from '../record';
+import { HISTOGRAM_ATTRIBUTE, STATS_ATTRIBUTE } from './attributes';
+import { histogramIndexOf, type Histogram } from './histogram';
 import {
   bucketEnd,
+  bucketStart,
   CATALOG_PK,
   COUNTERS_BELOW,
   histogramKey,
-  packedHistogramKey,
-  PACKED_HISTOGRAM_PREFIX,
+  LEGACY_PACKED_PREFIX,
   parseScope,
   scopeOfHistogramKey,
+  WATERMARK_ATTRIBUTE,
+  WATERMARK_KEY,
 } from './keys';
-import { addPackedBins, packHistogram, PACKED_ATTRIBUTE } from './packedHistogram';
 import { mapWithConcurrency } from './mapWithConcurrency';
-import { FINAL_STATUSES } from '../record';
-import { STATS_ATTRIBUTE } from './updates';
+import { addPackedBins } from './packedHistogram';
 import {
   emptyScopeStats,
   mergeScopeStats,
+  scopeStatsFromCell,
   scopeStatsFromItem,
   type ScopeStats,
   type TimeRange,
 } from './scopeStats';
-import { hoursStartingIn, planWindow, type WindowOptions } from './window';
+import {
+  DEFAULT_MAX_DELTA_MINUTES,
+  hoursStartingIn,
+  planMergedWindow,
+  type MergedWindowOptions,
+} from './window';
 
-export interface ReadOptions extends WindowOptions {
-  /** Bucket Queries in flight at once (default 24). */
+/** The tables a read merges: Stats up to the aggregator's watermark, Deltas after it. */
+export type StatsTables = Pick<MonitorConfig, 'statsTable' | 'deltaTable'>;
+
+export interface ReadOptions extends MergedWindowOptions {
+  /** Queries in flight at once (default 24). */
   readonly concurrency?: number;
   /**
    * Read the latency histograms of these scope keys only (e.g. `[ALL_SCOPE]`); every other
@@ -39,25 +54,14 @@ export interface ReadOptions extends WindowOptions {
   readonly histogramsOf?: readonly string[];
   /**
    * With `histogramsOf`: `'figures'` reads only the counters the figures of every endpoint come
-   * from (calls, calls per status, duration sum: FIGURE_ATTRIBUTES), projected in the Query, so
-   * by-code counts, bytes, slow calls, max duration and last request time come back empty.
-   * Default `'all'`.
+   * from (calls, calls per status, duration sum: FIGURE_ATTRIBUTES), projected in the Stats
+   * Query, so by-code counts, bytes, slow calls, max duration and last request time may come
+   * back empty. Default `'all'`.
    */
   readonly counters?: 'all' | 'figures';
-  /**
-   * With `histogramsOf`: when a closed bucket's histogram had to be read in full, write its
-   * packed copy (`~P#<scope>`, PutItem on the Stats table) so later reads of that bucket get
-   * one string instead of hundreds of bins. Reads use valid copies whether or not this is set.
-   * Default false.
-   */
-  readonly packClosedHistograms?: boolean;
+  /** The watermark to split at, when the caller already read it (readWatermark). */
+  readonly watermark?: Date | undefined;
 }
-
-/**
- * A bucket counts as closed, for packing, this long after its end: records still in the
- * aggregator's pipeline land first, so a copy is rarely made stale (a stale one is only skipped).
- */
-export const PACK_AFTER_MS = 2 * 60_000;
 
 /** The counter attributes `counters: 'figures'` reads (and the key that names the scope). */
 export const FIGURE_ATTRIBUTES: readonly string[] = [
@@ -78,6 +82,7 @@ async function queryPartition(
   ddb: DynamoDBDocumentClient,
   table: string,
   pk: string,
+  consistent = false,
 ): Promise<Record<string, unknown>[]> {
   const items: Record<string, unknown>[] = [];
   let start: Record<string, unknown> | undefined;
@@ -88,6 +93,7 @@ async function queryPartition(
         KeyConditionExpression: 'pk = :pk',
         ExpressionAttributeValues: { ':pk': pk },
         ExclusiveStartKey: start,
+        ConsistentRead: consistent,
       }),
     );
     items.push(...(page.Items ?? []));
@@ -102,7 +108,7 @@ type FlatItem = Record<string, number | string>;
 /** The DocumentClient sends low-level commands as they are (same client, no marshalling). */
 const sendRaw = <Out>(
   ddb: DynamoDBDocumentClient,
-  command: RawQueryCommand | BatchGetItemCommand | PutItemCommand,
+  command: RawQueryCommand | BatchGetItemCommand | GetItemCommand,
 ) => (ddb as unknown as { send(c: typeof command): Promise<Out> }).send(command);
 
 /** Numbers and strings only: Stats items are numeric counters, a few strings and keys. */
@@ -118,31 +124,28 @@ function flatten(raw: RawItem): FlatItem {
 
 /**
  * The counter and histogram items of one bucket partition (all pages; `sk < '~P#'` leaves out
- * the packed copies), or only its counter items (`sk < '~'`), read with the low-level Query:
- * histogram items are hundreds of numeric attributes, and skipping the DocumentClient's generic
- * unmarshalling makes reading them markedly cheaper. `projection` limits the attributes (of
- * counter items: it would drop a histogram's bins).
+ * legacy packed copies), or only its counter items (`sk < '~'`), with the low-level Query (no
+ * generic unmarshalling). `projection` limits the attributes of counter items.
  */
 async function queryBucket(
   ddb: DynamoDBDocumentClient,
   table: string,
   pk: string,
-  countersOnly: boolean,
+  options: { countersOnly: boolean; consistent?: boolean; projection?: typeof FIGURES_PROJECTION },
   onItem: (item: RawItem) => void,
-  projection?: typeof FIGURES_PROJECTION,
 ): Promise<void> {
   let start: RawItem | undefined;
   do {
     const command = new RawQueryCommand({
       TableName: table,
-      ...projection,
-      // Counter items sort before `~`, histogram items (`~H#`) before packed copies (`~P#`).
+      ...options.projection,
       KeyConditionExpression: 'pk = :pk AND sk < :below',
       ExpressionAttributeValues: {
         ':pk': { S: pk },
-        ':below': { S: countersOnly ? COUNTERS_BELOW : PACKED_HISTOGRAM_PREFIX },
+        ':below': { S: options.countersOnly ? COUNTERS_BELOW : LEGACY_PACKED_PREFIX },
       },
       ExclusiveStartKey: start,
+      ConsistentRead: options.consistent ?? false,
     });
     const page = await sendRaw<{ Items?: RawItem[]; LastEvaluatedKey?: RawItem }>(ddb, command);
     for (const raw of page.Items ?? []) onItem(raw);
@@ -176,8 +179,16 @@ async function getItems(
   });
 }
 
-/** Adds a histogram item's bucket counts (`h<i>`, `hz`) to a histogram, straight from the raw item. */
+/**
+ * Adds a histogram item's bins to a histogram: the packed string (`b`), or, on an item written
+ * before histograms were packed, its numeric bin attributes (`h<i>`, `hz`).
+ */
 function addHistogramItem(into: Histogram, raw: RawItem): void {
+  const packed = raw[HISTOGRAM_ATTRIBUTE.bins]?.S;
+  if (packed !== undefined) {
+    addPackedBins(into, packed);
+    return;
+  }
   for (const attribute in raw) {
     if (attribute.charCodeAt(0) !== 104 /* h */) continue;
     const index = histogramIndexOf(attribute);
@@ -206,207 +217,159 @@ function addItem(scopes: Map<string, ScopeStats>, raw: RawItem): void {
   else mergeScopeStats(statsOf(scopes, sk), scopeStatsFromItem(flatten(raw)));
 }
 
-/** One bucket's scopes (counters and histograms): scope key → stats. */
+/**
+ * One bucket's scopes (counters and histograms): scope key → stats. `consistent` for the
+ * aggregator, which reads what it has just written.
+ */
 export async function readBucket(
   ddb: DynamoDBDocumentClient,
   table: string,
   bucket: string,
+  options: { consistent?: boolean } = {},
 ): Promise<Map<string, ScopeStats>> {
   const scopes = new Map<string, ScopeStats>();
-  await queryBucket(ddb, table, bucket, false, (item) => addItem(scopes, item));
+  await queryBucket(ddb, table, bucket, { countersOnly: false, consistent: options.consistent }, (item) =>
+    addItem(scopes, item),
+  );
   return scopes;
 }
 
 /**
- * Every scope's stats over [from, to): one Query per bucket (each returns all scopes of it),
- * the few buckets of every level that tile the window (see planWindow), run in parallel, each
- * item added straight into its scope's figures. Scopes with no calls in the window are absent.
+ * The aggregator's watermark: every Stats bucket that ends at or before it is final (see
+ * docs/aggregation.md); undefined before the first close pass. An older value read (eventual
+ * consistency) is safe: the reader then takes more minutes from the Deltas table.
+ */
+export async function readWatermark(
+  ddb: DynamoDBDocumentClient,
+  statsTable: string,
+): Promise<Date | undefined> {
+  const out: { Item?: RawItem } = await sendRaw(
+    ddb,
+    new GetItemCommand({
+      TableName: statsTable,
+      Key: { pk: { S: WATERMARK_KEY.pk }, sk: { S: WATERMARK_KEY.sk } },
+    }),
+  );
+  const through = out.Item?.[WATERMARK_ATTRIBUTE]?.S;
+  const time = through === undefined ? NaN : Date.parse(through);
+  return Number.isNaN(time) ? undefined : new Date(time);
+}
+
+/** Every delta cell stored under one minute of the Deltas table (all pages). */
+export async function readMinuteCells(
+  ddb: DynamoDBDocumentClient,
+  deltaTable: string,
+  minute: string,
+  options: { consistent?: boolean } = {},
+): Promise<DeltaCell[]> {
+  const items = await queryPartition(ddb, deltaTable, minute, options.consistent);
+  return items.flatMap((item) => cellsOfItem(item));
+}
+
+/**
+ * The Deltas table's minutes, folded per scope (one Query per minute, in parallel), added into
+ * `into`. With `histogramsOf`, other scopes' histograms are left out, as from Stats.
+ */
+async function addDeltaMinutes(
+  ddb: DynamoDBDocumentClient,
+  deltaTable: string,
+  minutes: readonly string[],
+  into: Map<string, ScopeStats>,
+  options: { concurrency: number; histogramsOf?: readonly string[] },
+): Promise<void> {
+  if (minutes.length === 0) return;
+  const cells = new Map<string, DeltaCell>();
+  await mapWithConcurrency(minutes, options.concurrency, async (minute) => {
+    foldCellsByScope(await readMinuteCells(ddb, deltaTable, minute), cells);
+  });
+  const listed = options.histogramsOf && new Set(options.histogramsOf);
+  for (const [scope, cell] of cells) {
+    const stats = scopeStatsFromCell(cell);
+    if (listed && !listed.has(scope)) stats.histogram = new Map();
+    mergeScopeStats(statsOf(into, scope), stats);
+  }
+}
+
+/**
+ * Every scope's stats over [from, to), exact and fresh: the part of the window before the
+ * aggregator's watermark from the few Stats buckets of every level that tile it (planWindow),
+ * one Query per bucket; the rest, the minutes not closed yet, straight from the Deltas table,
+ * one Query per minute (planMergedWindow). All run in parallel and add straight into each
+ * scope's figures. Scopes with no calls in the window are absent.
  *
- * With `histogramsOf`, only those scopes carry their latency histogram (the others' is
- * empty): each bucket's Query then reads the counter items alone (`sk < '~'`; with `counters:
- * 'figures'` projected), and the listed scopes' histograms come by BatchGetItem alongside
- * (readListedHistograms). A histogram holds up to hundreds of bins once traffic fills it,
- * counters a dozen numbers, so this read costs about the same whatever the traffic.
+ * With `histogramsOf`, only those scopes carry their latency histogram (the others' is empty):
+ * each bucket's Query then reads the counter items alone (`sk < '~'`; with `counters:
+ * 'figures'` projected), and the listed scopes' histogram items (one packed string each) come
+ * by BatchGetItem alongside.
  */
 export async function readWindow(
   ddb: DynamoDBDocumentClient,
-  statsTable: string,
+  tables: StatsTables,
   range: TimeRange,
   options: ReadOptions = {},
 ): Promise<Map<string, ScopeStats>> {
-  const plan = planWindow(range, options);
+  const watermark = 'watermark' in options ? options.watermark : await readWatermark(ddb, tables.statsTable);
+  const plan = planMergedWindow(range, watermark, options);
   const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
-  // Buckets never overlap, so every item adds straight into the window's figures.
   const merged = new Map<string, ScopeStats>();
+  const deltas = addDeltaMinutes(ddb, tables.deltaTable, plan.deltaMinutes, merged, {
+    concurrency,
+    histogramsOf: options.histogramsOf,
+  });
   const only = options.histogramsOf;
   if (!only) {
-    await mapWithConcurrency(plan.buckets, concurrency, (bucket) =>
-      queryBucket(ddb, statsTable, bucket, false, (item) => addItem(merged, item)),
-    );
+    await Promise.all([
+      deltas,
+      mapWithConcurrency(plan.buckets, concurrency, (bucket) =>
+        queryBucket(ddb, tables.statsTable, bucket, { countersOnly: false }, (item) => addItem(merged, item)),
+      ),
+    ]);
     return merged;
   }
-  const listed = new Set(only);
-  const totals = new Map<string, number>();
   const projection = options.counters === 'figures' ? FIGURES_PROJECTION : undefined;
   const counters = mapWithConcurrency(plan.buckets, concurrency, (bucket) =>
-    queryBucket(
-      ddb,
-      statsTable,
-      bucket,
-      true,
-      (item) => {
-        addItem(merged, item);
-        const sk = item.sk?.S;
-        if (sk !== undefined && listed.has(sk))
-          totals.set(slotKey(bucket, sk), Number(item[STATS_ATTRIBUTE.total]?.N ?? 0));
-      },
-      projection,
+    queryBucket(ddb, tables.statsTable, bucket, { countersOnly: true, projection }, (item) =>
+      addItem(merged, item),
     ),
   );
-  const histograms = readListedHistograms(ddb, statsTable, plan.buckets, only, {
-    histogramOf: (scope) => statsOf(merged, scope).histogram,
-    concurrency,
-    now: options.now ?? new Date(),
-    pack: options.packClosedHistograms === true,
-    // Asked for only once the histograms are in: had it been made up front, a failed read
-    // would leave it rejected and unawaited.
-    totals: () => counters.then(() => totals),
-  });
-  await Promise.all([counters, histograms]);
+  const histogramKeys = plan.buckets.flatMap((bucket) =>
+    only.map((scope) => ({ pk: bucket, sk: histogramKey(scope) })),
+  );
+  const histograms = getItems(ddb, tables.statsTable, histogramKeys, concurrency, (item) =>
+    addItem(merged, item),
+  );
+  await Promise.all([deltas, counters, histograms]);
   return merged;
-}
-
-/** Map key of a (bucket, sort key) pair. */
-const slotKey = (bucket: string, sk: string) => `${bucket}\u0000${sk}`;
-
-/**
- * The histograms of `scopes` over `buckets`, merged per scope. A closed bucket's histogram is
- * read from its packed copy (`~P#<scope>`) when the copy's count equals the scope's counter
- * total in that bucket (`totals`, read alongside); an open bucket's, or a closed one whose copy
- * is missing or stale, from the histogram item, in a second BatchGetItem. With `pack`, a closed
- * bucket read that way gets its copy written (conditionally: never over a copy of more calls),
- * so each closed bucket costs one full read, not one per request. A failed write is ignored:
- * the next read reads the histogram item again.
- */
-async function readListedHistograms(
-  ddb: DynamoDBDocumentClient,
-  table: string,
-  buckets: readonly string[],
-  scopes: readonly string[],
-  options: {
-    /** The histogram of a scope's window figures, to add into. */
-    histogramOf: (scope: string) => Histogram;
-    concurrency: number;
-    now: Date;
-    pack: boolean;
-    totals: () => Promise<Map<string, number>>;
-  },
-): Promise<void> {
-  const closedBefore = options.now.getTime() - PACK_AFTER_MS;
-  const slots = buckets.flatMap((bucket) => {
-    const closed = bucketEnd(bucket).getTime() <= closedBefore;
-    return scopes.map((scope) => ({ bucket, scope, closed }));
-  });
-  const copies = new Map<string, RawItem>();
-  const items = new Map<string, RawItem>();
-  const get = (wanted: typeof slots, key: (scope: string) => string, into: Map<string, RawItem>) =>
-    getItems(
-      ddb,
-      table,
-      wanted.map(({ bucket, scope }) => ({ pk: bucket, sk: key(scope) })),
-      options.concurrency,
-      (raw) => into.set(slotKey(raw.pk?.S ?? '', raw.sk?.S ?? ''), raw),
-    );
-  const rawOf = (into: Map<string, RawItem>, bucket: string, sk: string) => into.get(slotKey(bucket, sk));
-  await Promise.all([
-    get(
-      slots.filter((s) => s.closed),
-      packedHistogramKey,
-      copies,
-    ),
-    get(
-      slots.filter((s) => !s.closed),
-      histogramKey,
-      items,
-    ),
-  ]);
-  const totals = await options.totals();
-  const unpacked: typeof slots = [];
-  for (const slot of slots) {
-    const total = totals.get(slotKey(slot.bucket, slot.scope)) ?? 0;
-    // No counter item, no calls: the aggregator writes both in one transaction.
-    if (!slot.closed || total === 0) continue;
-    const copy = rawOf(copies, slot.bucket, packedHistogramKey(slot.scope));
-    const bins = copy?.[PACKED_ATTRIBUTE.bins]?.S;
-    if (bins !== undefined && Number(copy?.[PACKED_ATTRIBUTE.count]?.N) === total) {
-      addPackedBins(options.histogramOf(slot.scope), bins);
-    } else unpacked.push(slot);
-  }
-  if (unpacked.length > 0) await get(unpacked, histogramKey, items);
-  const writes: Array<Promise<unknown>> = [];
-  for (const slot of slots) {
-    const raw = rawOf(items, slot.bucket, histogramKey(slot.scope));
-    if (!raw) continue;
-    // This bucket's own histogram too: it is what a copy would hold.
-    const histogram: Histogram = new Map();
-    addHistogramItem(histogram, raw);
-    mergeHistogram(options.histogramOf(slot.scope), histogram);
-    const total = totals.get(slotKey(slot.bucket, slot.scope)) ?? 0;
-    const packable = slot.closed && total > 0 && raw[STATS_ATTRIBUTE.expiresAt]?.N !== undefined;
-    if (options.pack && packable && histogramCount(histogram) === total) {
-      writes.push(
-        writePackedCopy(ddb, table, slot.bucket, slot.scope, histogram, total, raw).catch(() => undefined),
-      );
-    }
-  }
-  await Promise.all(writes);
-}
-
-/**
- * Writes a bucket's packed histogram copy of `count` calls (its histogram's sum), unless one of
- * at least as many calls is there.
- */
-function writePackedCopy(
-  ddb: DynamoDBDocumentClient,
-  table: string,
-  bucket: string,
-  scope: string,
-  histogram: Histogram,
-  count: number,
-  histogramItem: RawItem,
-): Promise<unknown> {
-  return sendRaw(
-    ddb,
-    new PutItemCommand({
-      TableName: table,
-      Item: {
-        pk: { S: bucket },
-        sk: { S: packedHistogramKey(scope) },
-        [PACKED_ATTRIBUTE.count]: { N: String(count) },
-        [PACKED_ATTRIBUTE.bins]: { S: packHistogram(histogram) },
-        // Expires with the bucket's other items.
-        [STATS_ATTRIBUTE.expiresAt]: histogramItem[STATS_ATTRIBUTE.expiresAt]!,
-      },
-      ConditionExpression: 'attribute_not_exists(#n) OR #n < :n',
-      ExpressionAttributeNames: { '#n': PACKED_ATTRIBUTE.count },
-      ExpressionAttributeValues: { ':n': { N: String(count) } },
-    }),
-  );
 }
 
 /**
  * Per-hour stats for each hour that starts in [from, to) (for timelines), keyed by the hour's
  * start as ISO 8601 (`2025-11-01T14:00:00.000Z`), in time order. Hours with no data are absent.
+ * An hour that ends at or before the watermark is its hour bucket; a later one is read as a
+ * window (readWindow: closed buckets plus the Deltas of its open minutes).
  */
 export async function readHours(
   ddb: DynamoDBDocumentClient,
-  statsTable: string,
+  tables: StatsTables,
   range: TimeRange,
-  options: Pick<ReadOptions, 'concurrency'> = {},
+  options: Pick<ReadOptions, 'concurrency' | 'now' | 'maxDeltaMinutes' | 'minuteRetentionHours'> = {},
 ): Promise<Map<string, Map<string, ScopeStats>>> {
+  const stored = await readWatermark(ddb, tables.statsTable);
+  // The same cap as readWindow's, counted from now: hours before it come from Stats as they are.
+  const now = options.now ?? new Date();
+  const capped = now.getTime() - (options.maxDeltaMinutes ?? DEFAULT_MAX_DELTA_MINUTES) * 60_000;
+  const watermark = new Date(Math.max(stored?.getTime() ?? Number.NEGATIVE_INFINITY, capped));
+  const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
   const buckets = hoursStartingIn(range);
-  const read = await mapWithConcurrency(buckets, options.concurrency ?? DEFAULT_CONCURRENCY, (bucket) =>
-    readBucket(ddb, statsTable, bucket),
+  const read = await mapWithConcurrency(buckets, Math.max(1, Math.floor(concurrency / 4)), (bucket) =>
+    bucketEnd(bucket).getTime() <= watermark.getTime()
+      ? readBucket(ddb, tables.statsTable, bucket)
+      : readWindow(
+          ddb,
+          tables,
+          { from: bucketStart(bucket), to: bucketEnd(bucket) },
+          { ...options, now, concurrency, watermark },
+        ),
   );
   const hours = new Map<string, Map<string, ScopeStats>>();
   buckets.forEach((bucket, i) => {

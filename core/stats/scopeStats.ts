@@ -1,6 +1,7 @@
+import type { DeltaCell } from '../deltas/cell';
 import { FINAL_STATUSES, type FinalStatus } from '../record';
+import { STATS_ATTRIBUTE } from './attributes';
 import { histogramIndexOf, mergeHistogram, type Histogram } from './histogram';
-import { STATS_ATTRIBUTE } from './updates';
 
 /** Every counter of one scope over some window, merged. */
 export interface ScopeStats {
@@ -45,12 +46,34 @@ export function emptyScopeStats(): ScopeStats {
   };
 }
 
+/** A scope's delta cell (core/deltas) as ScopeStats (a copy: the histogram is not shared). */
+export function scopeStatsFromCell(cell: DeltaCell): ScopeStats {
+  const stats = emptyScopeStats();
+  if (cell.total === 0) return stats;
+  stats.total = cell.total;
+  for (const status of FINAL_STATUSES) stats.byStatus[status] = cell.byStatus[status] ?? 0;
+  stats.byCode = { ...cell.byCode };
+  stats.durationSumMs = cell.durationSumCentis / 100;
+  stats.durationMaxMs = cell.durationMaxMs;
+  stats.durationMinMs = cell.durationMinMs;
+  stats.bytesIn = cell.bytesIn;
+  stats.bytesOut = cell.bytesOut;
+  stats.slow = cell.slow;
+  stats.logged = cell.logged;
+  stats.lastRequestAt = cell.lastRequestAt || null;
+  stats.histogram = new Map(cell.histogram);
+  return stats;
+}
+
 const STATUS_BY_ATTRIBUTE = new Map<string, FinalStatus>(
   FINAL_STATUSES.map((s) => [STATS_ATTRIBUTE.status(s), s]),
 );
 const CODE_PREFIX = STATS_ATTRIBUTE.code('');
 
-/** A Stats counter item (as the DocumentClient returns it) → ScopeStats. */
+/**
+ * A Stats counter item (as the DocumentClient returns it) → ScopeStats. Reads the legacy
+ * histogram bins (`h<i>`, `hz`) too, of items written before histograms were packed.
+ */
 export function scopeStatsFromItem(item: Record<string, unknown>): ScopeStats {
   const stats = emptyScopeStats();
   for (const [attribute, value] of Object.entries(item)) {

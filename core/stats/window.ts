@@ -29,6 +29,9 @@ export interface WindowOptions {
 }
 
 const HOUR_MS = 3_600_000;
+const MINUTE_MS = 60_000;
+/** Default of MergedWindowOptions.maxDeltaMinutes. */
+export const DEFAULT_MAX_DELTA_MINUTES = 60;
 /** Coarsest first, for the greedy cover. */
 const COARSEST_FIRST = [...BUCKET_LEVELS].reverse();
 
@@ -78,4 +81,45 @@ export function hoursStartingIn(range: TimeRange): string[] {
     keys.push(bucketOf(HOUR_LEVEL, new Date(t)));
   }
   return keys;
+}
+
+/** A window split at the aggregator's watermark: closed buckets from Stats, open minutes from Deltas. */
+export interface MergedWindowPlan extends WindowPlan {
+  /** Minute bucket keys (`M#…`) to read from the Deltas table, oldest first. */
+  readonly deltaMinutes: string[];
+}
+
+export interface MergedWindowOptions extends WindowOptions {
+  /**
+   * At most this many minutes (the window's last) are read from the Deltas table, however far
+   * the watermark lags (an aggregator that stopped): older minutes come from Stats as they are.
+   * @default 60
+   */
+  readonly maxDeltaMinutes?: number;
+}
+
+/**
+ * Plans [from, to) as planWindow does (same widened range), split at the watermark `through`
+ * (every bucket ending at or before it is final in Stats; undefined when no pass ran yet): the
+ * part before it tiled by Stats buckets, the rest as minutes read from the Deltas table, up to
+ * the minute after now's (a monitor's clock may run a little ahead). The two parts never
+ * overlap, so nothing counts twice; deltas hold every call, so nothing is missed.
+ */
+export function planMergedWindow(
+  range: TimeRange,
+  through: Date | undefined,
+  options: MergedWindowOptions = {},
+): MergedWindowPlan {
+  const plan = planWindow(range, options);
+  const from = plan.from.getTime();
+  const to = plan.to.getTime();
+  const cap = (options.maxDeltaMinutes ?? DEFAULT_MAX_DELTA_MINUTES) * MINUTE_MS;
+  const watermark = through ? floorToMinute(through).getTime() : Number.NEGATIVE_INFINITY;
+  const boundary = Math.min(to, Math.max(from, watermark, to - cap));
+  const now = floorToMinute(options.now ?? new Date()).getTime();
+  const deltasEnd = Math.min(to, now + 2 * MINUTE_MS);
+  const deltaMinutes: string[] = [];
+  for (let t = boundary; t < deltasEnd; t += MINUTE_MS)
+    deltaMinutes.push(bucketOf(BUCKET_LEVELS[0]!, new Date(t)));
+  return { buckets: cover(from, boundary), deltaMinutes, from: plan.from, to: plan.to };
 }

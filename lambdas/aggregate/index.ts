@@ -1,72 +1,98 @@
 /**
- * The aggregate Lambda: DynamoDB Streams (RequestLog) → exact counters in the Stats table.
+ * The aggregate Lambda, the single writer of Stats (reserved concurrency 1): Stats are
+ * RECOMPUTED from the monitors' deltas, never added to (docs/aggregation.md).
  *
- * Exactly-once (docs/aggregation.md): calls are counted by the status-transition rule
- * (core/stats/fold.ts), split into chunks that fit one TransactWriteItems each (method by
- * method, see chunkCalls), and every chunk commits its counter deltas together with one
- * conditional marker per call, so a redelivered, bisected or repeated batch finds its markers
- * and counts nothing twice. A chunk that cannot be applied stops the batch and is reported as a
- * partial batch failure from the earliest record (in stream order) not applied yet: Lambda
- * retries from there, and what was already applied is skipped by its markers.
+ * - A Deltas stream batch (KEYS_ONLY records: the key names the minute) marks the minutes it
+ *   names dirty, then runs a close pass.
+ * - The scheduled event (EventBridge, every minute) runs a close pass, so the last minutes of
+ *   traffic close with no new deltas.
+ *
+ * Exactly once per delta by construction: a bucket's Stats are a pure function of the delta
+ * items stored under its minutes, and a re-sent delta overwrites itself; redelivery, bisect and
+ * repeats only recompute the same values. A delta that lands after its minute closed marks it
+ * dirty again, and it is recomputed with its ancestors.
  */
-import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
+import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent, ScheduledEvent } from 'aws-lambda';
 import type { MonitorDeps } from '../../core/deps';
-import { writeCatalog, type KnownExtrema } from '../../core/stats/apply';
 import { depsFromEnv, lazyHandler } from '../shared/fromEnv';
-import { applyChunk, type ApplyChunkOptions } from './applyChunk';
-import { callsOf, chunkCalls } from './chunks';
+import { closePass, type AggregatorCaches, type PassResult } from './closePass';
+import { KnownDirty, markBatch } from './dirtyMarks';
 
-/** Markers must outlive any redelivery: the stream keeps records 24 h. */
-const MARKER_LIFETIME_SECONDS = 48 * 3600;
-/** Entries of the maxima cache before it starts over (each is ~100 bytes). */
-const KNOWN_EXTREMA_LIMIT = 50_000;
+export { closePass, watermarkAfter, type AggregatorCaches, type PassResult } from './closePass';
+export { minuteOfRecord } from './dirtyMarks';
+
+export type AggregateEvent = DynamoDBStreamEvent | ScheduledEvent;
+
+/** A stream batch's partial response, or a scheduled pass's result. */
+export type AggregateResult = DynamoDBBatchResponse | PassResult;
 
 export interface AggregateHandlerOptions {
-  /** Passed to applyChunk (attempts on conflicts/throttling, backoff sleep). */
-  readonly maxAttempts?: number;
-  readonly sleep?: ApplyChunkOptions['sleep'];
+  /** Where failures are logged. @default console.error as JSON */
+  readonly logError?: (message: string, details: Record<string, unknown>) => void;
+  /** A pass starts no bucket with less than this left of the invocation (ms). @default 10000 */
+  readonly reserveMs?: number;
 }
 
-export function createAggregateHandler(deps: MonitorDeps, handlerOptions: AggregateHandlerOptions = {}) {
-  const { config } = deps;
-  // Catalog entries this container has written; the catalog only ever grows.
-  const catalogued = new Set<string>();
-  const knownExtrema: KnownExtrema = new Map();
+const isStreamEvent = (event: AggregateEvent): event is DynamoDBStreamEvent =>
+  Array.isArray((event as Partial<DynamoDBStreamEvent>).Records);
 
-  return async function aggregateStream(event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> {
-    if (knownExtrema.size > KNOWN_EXTREMA_LIMIT) knownExtrema.clear();
-    const calls = callsOf(event.Records ?? []);
-    const chunks = chunkCalls(calls, config);
-    for (const [k, chunk] of chunks.entries()) {
-      try {
-        const fresh = [...chunk.deltas.values()].map((d) => d.sk).filter((sk) => !catalogued.has(sk));
-        if (fresh.length > 0) {
-          await writeCatalog(deps.ddb, config.statsTable, new Set(fresh));
-          for (const sk of fresh) catalogued.add(sk);
-        }
-        await applyChunk(deps.ddb, chunk, {
-          ...config,
-          ...handlerOptions,
-          known: knownExtrema,
-          markerExpiresAt: Math.floor(deps.now().getTime() / 1000) + MARKER_LIFETIME_SECONDS,
-        });
-      } catch (error) {
-        // Chunks go method by method: retry from the earliest call not applied yet, in stream
-        // order (everything before it is applied; what is applied after it is skipped by markers).
-        const unapplied = new Set(chunks.slice(k).flatMap((c) => c.calls));
-        const first = calls.find((c) => unapplied.has(c))!.sequenceNumber;
-        console.error(
-          JSON.stringify({
-            msg: 'aggregate: chunk not applied; batch retried from its first record',
-            sequenceNumber: first,
-            error: (error as Error).message,
-          }),
-        );
-        return { batchItemFailures: [{ itemIdentifier: first }] };
-      }
+const errorText = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+export function createAggregateHandler(deps: MonitorDeps, options: AggregateHandlerOptions = {}) {
+  const { config } = deps;
+  const logError =
+    options.logError ?? ((message, details) => console.error(JSON.stringify({ msg: message, ...details })));
+  const caches: AggregatorCaches = {
+    known: new KnownDirty(config.closeAfterMs),
+    catalogued: new Set(),
+    watermark: undefined,
+  };
+
+  const pass = (context: Context | undefined) =>
+    closePass({
+      ddb: deps.ddb,
+      config,
+      now: deps.now(),
+      caches,
+      stopAt: context
+        ? Date.now() + context.getRemainingTimeInMillis() - (options.reserveMs ?? 10_000)
+        : undefined,
+      onError: (bucket, error) =>
+        logError('aggregate: bucket not recomputed', { bucket, error: errorText(error) }),
+    });
+
+  async function handler(event: DynamoDBStreamEvent, context?: Context): Promise<DynamoDBBatchResponse>;
+  async function handler(event: ScheduledEvent, context?: Context): Promise<PassResult>;
+  async function handler(event: AggregateEvent, context?: Context): Promise<AggregateResult>;
+  async function handler(event: AggregateEvent, context?: Context): Promise<AggregateResult> {
+    if (!isStreamEvent(event)) {
+      const result = await pass(context);
+      // Counted as a failed invocation (metrics, alarms); the markers stay for the next pass.
+      if (result.failed.length > 0)
+        throw new Error(`close pass: ${result.failed.length} bucket(s) not recomputed`);
+      return result;
+    }
+    const failedFrom = await markBatch(
+      deps.ddb,
+      config.statsTable,
+      event.Records,
+      caches.known,
+      deps.now().getTime(),
+      (minute, error) => logError('aggregate: minute not marked', { minute, error: errorText(error) }),
+    );
+    if (failedFrom !== undefined) return { batchItemFailures: [{ itemIdentifier: failedFrom }] };
+    try {
+      await pass(context);
+    } catch (error) {
+      // The batch's minutes are marked: the next pass (stream or schedule) closes them.
+      logError('aggregate: close pass failed', { error: errorText(error) });
     }
     return { batchItemFailures: [] };
-  };
+  }
+  return handler;
 }
 
-export const handler = lazyHandler(() => createAggregateHandler(depsFromEnv()));
+export const handler = lazyHandler(
+  (): ((event: AggregateEvent, context: Context) => Promise<AggregateResult>) =>
+    createAggregateHandler(depsFromEnv()),
+);

@@ -20,7 +20,10 @@ const windowMinutesOf = (rules: AlertRulesConfig): Record<WindowRuleName, number
   p95_latency: rules.p95Latency.windowMinutes,
 });
 
-/** Each rule's window read from Stats (one read per distinct window length). */
+/**
+ * Each rule's window read from Stats and the Deltas of its open minutes (readWindow; one read
+ * per distinct window length).
+ */
 export async function readRuleWindows(
   deps: AlertDeps,
   rules: AlertRulesConfig,
@@ -34,7 +37,7 @@ export async function readRuleWindows(
     const range = { from: new Date(now.getTime() - length * 60_000), to: now };
     byLength.set(
       length,
-      read(deps.ddb, deps.config.statsTable, range).then((w) => metricsFromStats(w, q)),
+      read(deps.ddb, deps.config, range, { now }).then((w) => metricsFromStats(w, q)),
     );
   }
   const entries = await Promise.all(

@@ -21,7 +21,7 @@ export function createHandler(deps: MonitorDeps) {
     const hours = params.hours();
     const service = params.text('service');
     const rows = timelineHours(deps.now(), hours);
-    const byHour = await readHours(deps.ddb, deps.config.statsTable, {
+    const byHour = await readHours(deps.ddb, deps.config, {
       from: rows[0]!,
       to: new Date(rows[rows.length - 1]!.getTime() + HOUR_MS),
     });

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { DynamoDBRecord } from 'aws-lambda';
 import { DEFAULT_ALERT_RULES } from '../../core/alerts/config';
 import { MemoryPublisher } from '../../core/alerts/memoryPublisher';
-import { aggregateConsumer } from '../../core/streamConsumers';
-import { matchesFilter } from '../../core/streamFilter';
+import type { RequestLogRecord } from '../../core/record';
 import { createAggregateHandler } from '../../lambdas/aggregate';
 import { createAlertHandler, createRuleEvaluationHandler } from '../../lambdas/alert';
+import { truthCallOf } from '../aggregate/groundTruth';
+import { aggregateCalls } from '../aggregate/seedStats';
 import { startTestDynamo, type TestDynamo } from '../harness/dynamo';
 import { deliver } from './deliver';
 import { callRecord, failedCall } from './factories';
@@ -20,24 +20,22 @@ function call(
   status: 'success' | 'error',
   durationMs: number,
   agoMs: number,
-): DynamoDBRecord {
+): RequestLogRecord {
   const created = new Date(T0 - agoMs);
-  return callRecord(
-    failedCall({
-      request_id: `agg-${method}-${++n}`,
-      method_name: method,
-      full_method: `/api.users.UserService/${method}`,
-      status,
-      grpc_status_code: status === 'success' ? 'OK' : 'INTERNAL',
-      error_message: status === 'success' ? null : 'db down',
-      duration_ms: durationMs,
-      created_at: created.toISOString(),
-      updated_at: new Date(created.getTime() + durationMs).toISOString(),
-    }),
-  );
+  return failedCall({
+    request_id: `agg-${method}-${++n}`,
+    method_name: method,
+    full_method: `/api.users.UserService/${method}`,
+    status,
+    grpc_status_code: status === 'success' ? 'OK' : 'INTERNAL',
+    error_message: status === 'success' ? null : 'db down',
+    duration_ms: durationMs,
+    created_at: created.toISOString(),
+    updated_at: new Date(created.getTime() + durationMs).toISOString(),
+  });
 }
 
-describe('window rules over the real aggregator’s Stats (stream → aggregate → alert)', () => {
+describe('window rules over the real aggregator’s Stats (deltas → aggregate; RequestLog stream → alert)', () => {
   let db: TestDynamo;
 
   before(async () => {
@@ -56,7 +54,7 @@ describe('window rules over the real aggregator’s Stats (stream → aggregate 
     const aggregate = createAggregateHandler(deps);
     const alert = createAlertHandler({ ...deps, ruleEvaluationIntervalMs: 0 });
     const evaluate = createRuleEvaluationHandler(deps);
-    const records = [
+    const calls = [
       // GetUser: 30 of 100 calls failed in the last two minutes → error rate 30 % > 5 %
       ...Array.from({ length: 100 }, (_, i) =>
         call('GetUser', i % 10 < 3 ? 'error' : 'success', 5, i * 1_000),
@@ -65,14 +63,13 @@ describe('window rules over the real aggregator’s Stats (stream → aggregate 
       ...Array.from({ length: 40 }, (_, i) => call('Search', 'success', 1_500, i * 1_000)),
     ];
 
-    // Act: the aggregator consumes the stream first, then the alert consumer
-    for (let i = 0; i < records.length; i += aggregateConsumer.batchSize) {
-      const batch = records
-        .slice(i, i + aggregateConsumer.batchSize)
-        .filter((r) => matchesFilter(aggregateConsumer.filter, r));
-      assert.deepEqual((await aggregate({ Records: batch })).batchItemFailures, []);
-    }
-    const { delivered } = await deliver(alert, records);
+    // Act: the monitors' deltas reach the aggregator (the minutes before the last close, the
+    // rest read from Deltas), then the RequestLog stream reaches the alert consumer
+    await aggregateCalls(db.ddb, config, calls.map(truthCallOf), new Date(t), aggregate);
+    const { delivered } = await deliver(
+      alert,
+      calls.map((c) => callRecord(c)),
+    );
 
     // Assess: 30 errors + 40 slow calls reach the alert handler; one per-error alert (cooldown), three rules fire
     assert.equal(delivered, 70);

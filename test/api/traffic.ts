@@ -1,12 +1,9 @@
-import type { AttributeValue } from 'aws-lambda';
 import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { marshall } from '@aws-sdk/util-dynamodb';
-import { createAggregateHandler } from '../../lambdas/aggregate';
 import type { MonitorConfig } from '../../core/config';
-import type { MonitorDeps } from '../../core/deps';
 import type { RequestLogRecord, RequestStatus } from '../../core/record';
 import { toRequestLogItem } from '../../core/requestLogItem';
-import { streamRecord } from '../stats/factories';
+import { truthCallOf } from '../aggregate/groundTruth';
+import { aggregateCalls } from '../aggregate/seedStats';
 
 export const CALLS = [
   ['UserService', 'GetUser'],
@@ -73,8 +70,9 @@ export function knownTraffic(now: Date, count: number, spanHours: number): Reque
 }
 
 /**
- * Writes the calls to RequestLog (BatchWriteItem, as the interceptor does) and feeds their
- * INSERT stream records to the real aggregate handler, which fills Stats.
+ * Writes the calls to RequestLog (BatchWriteItem, as the interceptor does) and their deltas to
+ * the Deltas table (as the monitors do), and feeds the deltas' stream records and a close pass
+ * to the real aggregate handler, which fills Stats.
  */
 export async function record(
   ddb: DynamoDBDocumentClient,
@@ -93,15 +91,7 @@ export async function record(
     }
   }
   if (!aggregate) return;
-  const deps: MonitorDeps = { ddb, config, now: () => new Date() };
-  const aggregateStream = createAggregateHandler(deps);
-  for (let i = 0; i < items.length; i += 100) {
-    const Records = items.slice(i, i + 100).map((item) =>
-      streamRecord('INSERT', {
-        newImage: marshall(item, { removeUndefinedValues: true }) as Record<string, AttributeValue>,
-      }),
-    );
-    const result = await aggregateStream({ Records });
-    if (result.batchItemFailures.length > 0) throw new Error('aggregation failed');
-  }
+  // Every final call into Stats as the monitors' deltas and the aggregator make them.
+  const final = calls.filter((c) => c.status !== 'pending');
+  await aggregateCalls(ddb, config, final.map(truthCallOf));
 }

@@ -5,6 +5,8 @@ import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { createGrpcMonitor, type GrpcMonitor } from 'grpc-monitor-interceptor';
 import { startLocal, type LocalEnvironment } from '../../local';
+import { bucketEnd, minuteBucket, readBucket, readWatermark } from '../../core/stats';
+import { SimulatedMonitor, writeDeltas } from '../aggregate/simulatedMonitors';
 import { SHARED_ENDPOINT_ENV } from '../harness/dynamo';
 
 /**
@@ -45,6 +47,7 @@ async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean
 }
 
 describe('startLocal: calls flow to the API and alerts', () => {
+  const lines: string[] = [];
   let env: LocalEnvironment;
   let monitor: GrpcMonitor;
   let server: grpc.Server;
@@ -57,9 +60,15 @@ describe('startLocal: calls flow to the API and alerts', () => {
       apiToken: TOKEN,
       dynamoEndpoint: process.env[SHARED_ENDPOINT_ENV],
       printAlerts: false,
-      log: () => {},
+      log: (line) => lines.push(line),
     });
-    monitor = createGrpcMonitor({ tableName: env.tableName, dynamoDb: env.dynamoDb, console: false });
+    monitor = createGrpcMonitor({
+      tableName: env.tableName,
+      dynamoDb: env.dynamoDb,
+      console: false,
+      // Where it ships its deltas, and as often as under `npm start`.
+      ...{ deltaTableName: env.deltaTableName, statsFlushMs: 1000 },
+    });
     server = new grpc.Server({ interceptors: [monitor.interceptor] });
     server.addService(SHOP, shop);
     const port = await new Promise<number>((resolve, reject) =>
@@ -139,6 +148,59 @@ describe('startLocal: calls flow to the API and alerts', () => {
     t.diagnostic(
       `after the last call: in /requests/ ${seenInRequests} ms, in /overview/ ${seenInOverview} ms, alert ${seenAsAlert} ms`,
     );
+  });
+
+  it('closes shipped deltas into Stats: the Deltas poller marks their minute, the tick closes it', async () => {
+    // Prepare: a monitor instance's delta for a call in the previous minute (so it closes within
+    // seconds, by the stream batch's pass or the tick's), in a service of its own.
+    const monitor = new SimulatedMonitor(env.config.slowThresholdMs);
+    const createdAt = new Date(Math.floor(Date.now() / 60_000) * 60_000 - 5_000).toISOString();
+    monitor.record({
+      service: 'Ledger',
+      method: 'Post',
+      status: 'success',
+      code: 'OK',
+      durationMs: 3.5,
+      bytesIn: 1,
+      bytesOut: 2,
+      createdAt,
+      logged: true,
+    });
+    const passesBefore = env.closePasses.count;
+
+    // Act
+    await writeDeltas(env.deps.ddb, env.deltaTableName, monitor.flush());
+
+    // Assess: counted at once (read from Deltas), then closed into the minute's Stats bucket
+    // by a close pass (closeAfterMs 3 s, a pass every 2 s), and the watermark past it.
+    type Services = { services?: Array<{ service_name: string; total_requests: number }> };
+    const ledger = (r: { json: Record<string, never> }) =>
+      (r.json as Services).services?.find((s) => s.service_name === 'Ledger');
+    const services = await eventually(
+      () => get('/services/?hours=1'),
+      (r) => ledger(r)?.total_requests === 1,
+    );
+    assert.equal(ledger(services)?.total_requests, 1, JSON.stringify(services.json));
+    const minute = minuteBucket(createdAt);
+    const closed = await eventually(
+      () => readBucket(env.deps.ddb, env.statsTableName, minute),
+      (scopes) => scopes.get('S#Ledger')?.total === 1,
+    );
+    assert.equal(closed.get('S#Ledger')?.total, 1);
+    // The pass that closed it writes the watermark last.
+    const watermark = await eventually(
+      () => readWatermark(env.deps.ddb, env.statsTableName),
+      (w) => w !== undefined && w.getTime() >= bucketEnd(minute).getTime(),
+    );
+    assert.ok(watermark && watermark.getTime() >= bucketEnd(minute).getTime(), String(watermark));
+    // The tick keeps running (every 2 s), whether or not it was the one that closed the minute.
+    await eventually(
+      async () => env.closePasses.count,
+      (count) => count > passesBefore,
+    );
+    assert.ok(env.closePasses.count > passesBefore);
+    assert.equal(env.closePasses.failed, 0, lines.join('\n'));
+    assert.ok(env.pollers.aggregate.counts.invocations >= 1);
   });
 
   it('answers 401 without the token, 404 for unknown routes, and serves the dashboard', async () => {

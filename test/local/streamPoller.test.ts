@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { DynamoDBRecord } from 'aws-lambda';
-import { aggregateConsumer, type StreamConsumerSettings } from '../../core/streamConsumers';
+import { aggregateConsumer, alertConsumer, type StreamConsumerSettings } from '../../core/streamConsumers';
 import { startStreamPoller, type ShardInfo, type StreamSource } from '../../local/streamPoller';
 
 /** An in-memory stream: shards with fixed records, closed or open, read in pages of `page`. */
@@ -84,7 +84,7 @@ describe('stream poller', () => {
     assert.deepEqual(delivered.slice(3).sort(), ['c1', 'c2']);
   });
 
-  it('delivers only what the consumer filter lets through', async () => {
+  it('delivers only what the consumer filter lets through (the alert consumer: failures)', async () => {
     const { source } = fakeStream([
       {
         shardId: 's',
@@ -101,17 +101,51 @@ describe('stream poller', () => {
     const poller = startStreamPoller({
       name: 't',
       source,
-      settings: fast,
+      settings: { ...alertConsumer, maxBatchingWindowSeconds: 0 },
       pollIntervalMs: 5,
       log: () => {},
       handler: async (event) => {
         for (const r of event.Records) delivered.push(r.dynamodb!.NewImage!.request_id!.S!);
       },
     });
+    await until(() => delivered.length >= 1);
+    await new Promise((r) => setTimeout(r, 50));
+    await poller.stop();
+    assert.deepEqual(delivered, ['e']);
+  });
+
+  it('gives the aggregate consumer every delta written, never a TTL removal', async () => {
+    const delta = (sk: string, eventName: 'INSERT' | 'MODIFY' | 'REMOVE'): DynamoDBRecord => ({
+      eventName,
+      dynamodb: {
+        SequenceNumber: String(++seq),
+        ApproximateCreationDateTime: Math.floor(Date.now() / 1000),
+        Keys: { pk: { S: 'M#2026-01-01T00:00' }, sk: { S: sk } },
+        StreamViewType: 'KEYS_ONLY',
+      },
+    });
+    const { source } = fakeStream([
+      {
+        shardId: 's',
+        records: [delta('a#1', 'INSERT'), delta('a#0', 'REMOVE'), delta('a#1', 'MODIFY')],
+        closed: false,
+      },
+    ]);
+    const delivered: string[] = [];
+    const poller = startStreamPoller({
+      name: 't',
+      source,
+      settings: fast,
+      pollIntervalMs: 5,
+      log: () => {},
+      handler: async (event) => {
+        for (const r of event.Records) delivered.push(`${r.eventName} ${r.dynamodb!.Keys!.sk!.S!}`);
+      },
+    });
     await until(() => delivered.length >= 2);
     await new Promise((r) => setTimeout(r, 50));
     await poller.stop();
-    assert.deepEqual(delivered, ['ok', 'e']);
+    assert.deepEqual(delivered, ['INSERT a#1', 'MODIFY a#1']);
   });
 
   it('keeps batches within batchSize and gathers records for the batching window', async () => {

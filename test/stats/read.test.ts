@@ -1,98 +1,50 @@
 /**
- * The Stats reads against DynamoDB Local with the split layout: each (bucket, scope) keeps its
- * counters at sk `<scope>` and its histogram at sk `~H#<scope>`. A full read assembles both
- * exactly; a read with `histogramsOf` gets every scope's counters from counter items alone
- * (`sk < '~'`) and only the listed scopes' histograms, with a fixed number of requests.
+ * The Stats reads against DynamoDB Local, merged at the aggregator's watermark: closed buckets
+ * from Stats, the open tail from the Deltas table. A window spanning both returns exact figures
+ * before a close pass (the tail from deltas), after it (more from Stats), and with a late delta
+ * for a closed minute; the cheap variants read what they say, nothing counts twice.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { PutCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { MonitorConfig } from '../../core/config';
-import { FINAL_STATUSES, type FinalStatus } from '../../core/record';
 import {
   ALL_SCOPE,
-  applyDeltas,
-  foldCalls,
+  HISTOGRAM_ATTRIBUTE,
   methodScope,
-  planWindow,
+  planMergedWindow,
   readCatalog,
   readHours,
+  readWatermark,
   readWindow,
   serviceScope,
-  type CountedCall,
   type ScopeStats,
 } from '../../core/stats';
-import { addToHistogram } from '../../core/stats/histogram';
+import { createAggregateHandler } from '../../lambdas/aggregate';
+import { scheduledEvent } from '../../local/scheduledEvent';
+import { seededRandom } from '../fixtures/random';
 import { startTestDynamo, type TestDynamo } from '../harness/dynamo';
+import { comparable, scopeTruth, type TruthCall } from '../aggregate/groundTruth';
+import { aggregateCalls, deltaRecord, shipCalls } from '../aggregate/seedStats';
+import { generateCalls } from '../aggregate/simulatedMonitors';
 
-const SLOW_MS = 100;
+const MINUTE = 60_000;
 const HOUR = 3_600_000;
-/** Recent hours (the buckets' TTL is from their start: DynamoDB Local deletes expired items). */
-const BASE = Math.floor(Date.now() / HOUR) * HOUR - 4 * HOUR;
-const at = (hours: number) => new Date(BASE + hours * HOUR);
-const hourKey = (hours: number) => at(hours).toISOString().slice(0, 13);
-const FROM = at(0.5);
-const TO = at(2.5);
-const NOW = TO;
+/** Real time: buckets expire by DynamoDB Local's clock. */
+const NOW = Math.floor(Date.now() / MINUTE) * MINUTE;
+const FROM = new Date(NOW - 3 * HOUR);
+/** The window reaches into the current minute. */
+const TO = new Date(NOW + 30_000);
 
-/** 600 calls over hours 0–3 of BASE, two services, wide durations (many histogram buckets). */
-function calls(): CountedCall[] {
-  const start = BASE;
-  return Array.from({ length: 600 }, (_, i) => {
-    const status: FinalStatus = FINAL_STATUSES[i % 7 === 0 ? 1 + (i % 3) : 0]!;
-    return {
-      requestId: `r${i}`,
-      service: i % 2 ? 'UserService' : 'OrderService',
-      method: i % 3 ? 'Get' : 'List',
-      status,
-      code: status === 'success' ? 'OK' : status.toUpperCase(),
-      durationMs: Math.round(0.5 * 1.015 ** (i % 400) * 100) / 100,
-      bytesIn: i,
-      bytesOut: 3 * i,
-      createdAt: new Date(start + i * 18_000 + 7).toISOString(),
-    };
-  });
-}
+const rand = seededRandom(5);
+/** Closed part: 3 h up to 20 minutes ago. */
+const OLD = generateCalls(rand, 1500, FROM.getTime(), 3 * HOUR - 20 * MINUTE);
+/** The open tail: the last 20 minutes. */
+const TAIL = generateCalls(rand, 400, NOW - 20 * MINUTE, 20 * MINUTE);
+/** A late call, for a minute closed long ago. */
+const LATE = generateCalls(rand, 1, NOW - 2 * HOUR + 17_000, 1);
 
-/** What a scope must read as over [FROM, TO), computed from the calls directly. */
-function truthOf(all: readonly CountedCall[], keep: (c: CountedCall) => boolean, from = FROM, to = TO) {
-  const inWindow = all.filter(
-    (c) => keep(c) && c.createdAt >= from.toISOString() && c.createdAt < to.toISOString(),
-  );
-  const byStatus = { success: 0, error: 0, cancelled: 0, timeout: 0 };
-  const histogram = new Map<number, number>();
-  for (const c of inWindow) {
-    byStatus[c.status] += 1;
-    addToHistogram(histogram, c.durationMs);
-  }
-  return {
-    total: inWindow.length,
-    byStatus,
-    durationSumMs: Math.round(inWindow.reduce((s, c) => s + c.durationMs * 100, 0)) / 100,
-    durationMaxMs: Math.max(...inWindow.map((c) => c.durationMs)),
-    bytesIn: inWindow.reduce((s, c) => s + c.bytesIn, 0),
-    slow: inWindow.filter((c) => c.durationMs >= SLOW_MS).length,
-    lastRequestAt: inWindow
-      .map((c) => c.createdAt)
-      .sort()
-      .at(-1),
-    histogram,
-  };
-}
-
-const sorted = (h: Map<number, number>) => new Map([...h].sort(([a], [b]) => a - b));
-const figures = (s: ScopeStats) => ({
-  total: s.total,
-  byStatus: s.byStatus,
-  durationSumMs: s.durationSumMs,
-  durationMaxMs: s.durationMaxMs,
-  bytesIn: s.bytesIn,
-  slow: s.slow,
-  lastRequestAt: s.lastRequestAt,
-  histogram: sorted(s.histogram),
-});
-
-/** A DocumentClient that records what it sends. */
+/** A DocumentClient that records the commands it sends. */
 function recording(ddb: DynamoDBDocumentClient) {
   const sent: Array<{ name: string; input: Record<string, unknown> }> = [];
   const client = {
@@ -104,85 +56,82 @@ function recording(ddb: DynamoDBDocumentClient) {
   return { client, sent };
 }
 
-describe('Stats reads (counters and histograms in separate items)', () => {
+describe('readWindow / readHours: Stats before the watermark, Deltas after it', () => {
   let db: TestDynamo;
   let config: MonitorConfig;
-  const input = calls();
-  const scopes: Array<[string, (c: CountedCall) => boolean]> = [
-    [ALL_SCOPE, () => true],
-    [serviceScope('UserService'), (c) => c.service === 'UserService'],
-    [methodScope('OrderService', 'List'), (c) => c.service === 'OrderService' && c.method === 'List'],
-  ];
+  let clock = NOW - 15 * MINUTE;
+  let handler: ReturnType<typeof createAggregateHandler>;
+
+  const assertExact = (stats: Map<string, ScopeStats>, calls: readonly TruthCall[], what: string) => {
+    const truth = scopeTruth(calls, config.slowThresholdMs);
+    assert.deepEqual([...stats.keys()].sort(), [...truth.keys()].sort(), what);
+    for (const [scope, expected] of truth) {
+      assert.deepEqual(comparable(stats.get(scope)!), comparable(expected), `${what}: ${scope}`);
+    }
+  };
 
   before(async () => {
     db = await startTestDynamo();
-    config = await db.createTables();
-    await applyDeltas(db.ddb, config.statsTable, foldCalls(input, { slowThresholdMs: SLOW_MS }), config);
-    // Items that are not buckets must not disturb the reads.
-    await db.ddb.send(
-      new PutCommand({ TableName: config.statsTable, Item: { pk: 'SEEN#x#y', sk: 'SEEN', expires_at: 1 } }),
-    );
-    await db.ddb.send(
-      new PutCommand({ TableName: config.statsTable, Item: { pk: 'ALERT#rule', sk: 'STATE', n: 5 } }),
-    );
+    config = await db.createTables({ closeAfterMs: 30_000 });
+    handler = createAggregateHandler({ ddb: db.ddb, config, now: () => new Date(clock) });
+    // Fifteen minutes ago: the old calls and the tail's first minutes were closed by a pass;
+    // the tail's later deltas are in the Deltas table, their minutes still open.
+    await aggregateCalls(db.ddb, config, OLD, new Date(clock), handler);
+    await aggregateCalls(db.ddb, config, TAIL, new Date(clock), handler);
   });
   after(async () => {
     await db?.stop();
   });
 
-  it('stores each scope histogram in its own item, after the counter items of its bucket', async () => {
-    const { Items = [] } = await db.ddb.send(new ScanCommand({ TableName: config.statsTable }));
-    const hour = Items.filter((i) => i.pk === `H#${hourKey(1)}`);
-    const counters = hour.filter((i) => !String(i.sk).startsWith('~'));
-    const histograms = hour.filter((i) => String(i.sk).startsWith('~H#'));
-    assert.equal(counters.length, 7, 'ALL, 2 services, 4 methods');
-    assert.deepEqual(histograms.map((i) => String(i.sk).slice(3)).sort(), counters.map((i) => i.sk).sort());
-    for (const item of counters) assert.ok(!Object.keys(item).some((a) => /^h(z|-?\d+)$/.test(a)));
-    for (const item of histograms) {
-      const buckets = Object.keys(item).filter((a) => /^h(z|-?\d+)$/.test(a)).length;
-      // ALL's 200 wide-spread calls of the hour fill ~150 buckets.
-      assert.ok(item.sk === '~H#ALL' ? buckets > 100 : buckets > 0, `${String(item.sk)}: ${buckets}`);
-      assert.deepEqual(
-        Object.keys(item).filter((a) => !/^(h-?\d+|hz|pk|sk|expires_at)$/.test(a)),
-        [],
-      );
-    }
+  it('a window over closed buckets and the open tail is exact before the next close pass', async () => {
+    const watermark = await readWatermark(db.ddb, config.statsTable);
+    assert.equal(watermark?.toISOString(), new Date(NOW - 16 * MINUTE).toISOString());
+    const plan = planMergedWindow({ from: FROM, to: TO }, watermark, { now: new Date(NOW) });
+    assert.equal(plan.deltaMinutes.length, 17, 'the 16 minutes after the watermark and the current one');
+    assert.ok(plan.buckets.length > 3, plan.buckets.join());
+
+    const stats = await readWindow(db.ddb, config, { from: FROM, to: TO }, { now: new Date(NOW) });
+
+    assertExact(stats, [...OLD, ...TAIL], 'before');
   });
 
-  it('readWindow assembles every scope, histogram included, exactly', async () => {
-    const stats = await readWindow(db.ddb, config.statsTable, { from: FROM, to: TO }, { now: NOW });
-    assert.equal(stats.size, 7);
-    for (const [scope, keep] of scopes) {
-      assert.deepEqual(figures(stats.get(scope)!), truthOf(input, keep), scope);
-    }
+  it('is the same after a close pass moved the watermark, and a late delta counts at once', async () => {
+    clock = NOW + MINUTE;
+    await handler(scheduledEvent('test'));
+    const watermark = await readWatermark(db.ddb, config.statsTable);
+    assert.equal(watermark?.toISOString(), new Date(NOW).toISOString());
+    const after = await readWindow(db.ddb, config, { from: FROM, to: TO }, { now: new Date(NOW) });
+    assertExact(after, [...OLD, ...TAIL], 'after the pass');
+
+    // A monitor ships a call of two hours ago: its record reopens that minute, the same
+    // invocation recomputes it and its ancestors.
+    const items = await shipCalls(db.ddb, config, LATE, 1);
+    assert.deepEqual((await handler({ Records: items.map(deltaRecord) })).batchItemFailures, []);
+    const late = await readWindow(db.ddb, config, { from: FROM, to: TO }, { now: new Date(NOW) });
+    assertExact(late, [...OLD, ...TAIL, ...LATE], 'with the late delta');
   });
 
-  it('a window at odd minutes, tiled by buckets of every level, reads exactly', async () => {
-    const from = new Date(FROM.getTime() - 13 * 60_000);
-    const to = new Date(TO.getTime() + 8 * 60_000);
-    const plan = planWindow({ from, to }, { now: NOW });
-    assert.deepEqual([...new Set(plan.buckets.map((b) => b.slice(0, b.indexOf('#') + 1)))].sort(), [
-      'H#',
-      'M#',
-      'M15#',
-      'M5#',
-    ]);
-    const stats = await readWindow(db.ddb, config.statsTable, { from, to }, { now: NOW });
-    for (const [scope, keep] of scopes) {
-      assert.deepEqual(figures(stats.get(scope)!), truthOf(input, keep, from, to), scope);
-    }
-  });
-
-  it("with counters: 'figures', reads only the figures' counters, projected", async () => {
-    const full = await readWindow(db.ddb, config.statsTable, { from: FROM, to: TO }, { now: NOW });
+  it("with histogramsOf and counters: 'figures', reads every scope's figures and the listed histograms", async () => {
+    const full = await readWindow(db.ddb, config, { from: FROM, to: TO }, { now: new Date(NOW) });
     const { client, sent } = recording(db.ddb);
     const cheap = await readWindow(
       client,
-      config.statsTable,
+      config,
       { from: FROM, to: TO },
-      { now: NOW, histogramsOf: [ALL_SCOPE], counters: 'figures' },
+      { now: new Date(NOW), histogramsOf: [ALL_SCOPE], counters: 'figures' },
     );
-    for (const q of sent.filter((s) => s.name === 'QueryCommand')) assert.ok(q.input.ProjectionExpression);
+    const plan = planMergedWindow({ from: FROM, to: TO }, await readWatermark(db.ddb, config.statsTable), {
+      now: new Date(NOW),
+    });
+    const queries = sent.filter((s) => s.name === 'QueryCommand');
+    const statsQueries = queries.filter((q) => q.input.TableName === config.statsTable);
+    assert.equal(statsQueries.length, plan.buckets.length);
+    for (const q of statsQueries) assert.ok(q.input.ProjectionExpression);
+    assert.equal(queries.length - statsQueries.length, plan.deltaMinutes.length);
+    assert.deepEqual(
+      sent.map((s) => s.name).filter((n) => n !== 'QueryCommand'),
+      ['GetItemCommand', 'BatchGetItemCommand'],
+    );
     assert.deepEqual([...cheap.keys()].sort(), [...full.keys()].sort());
     for (const [scope, stats] of cheap) {
       const want = full.get(scope)!;
@@ -192,69 +141,43 @@ describe('Stats reads (counters and histograms in separate items)', () => {
         scope,
       );
       assert.deepEqual(
-        [stats.byCode, stats.bytesIn, stats.bytesOut, stats.slow, stats.durationMaxMs, stats.lastRequestAt],
-        [{}, 0, 0, 0, 0, null],
+        [...stats.histogram].sort(([a], [b]) => a - b),
+        scope === ALL_SCOPE ? [...want.histogram].sort(([a], [b]) => a - b) : [],
       );
-      assert.deepEqual(sorted(stats.histogram), scope === ALL_SCOPE ? sorted(want.histogram) : new Map());
     }
   });
 
-  it('with histogramsOf, reads counters only plus the listed histograms, in a fixed number of requests', async () => {
-    const full = await readWindow(db.ddb, config.statsTable, { from: FROM, to: TO }, { now: NOW });
-    const { client, sent } = recording(db.ddb);
-    const cheap = await readWindow(
-      client,
-      config.statsTable,
-      { from: FROM, to: TO },
-      { now: NOW, histogramsOf: [ALL_SCOPE] },
-    );
-    // 2 + 2 quarter-hour buckets and one hour bucket: a counters-only Query each. Histograms by
-    // BatchGetItem: the closed buckets' packed copies and the open one's histogram item (in
-    // parallel), then, as no copy exists here, the closed buckets' histogram items.
-    const queries = sent.filter((s) => s.name === 'QueryCommand');
-    assert.equal(queries.length, 5);
-    assert.deepEqual(
-      queries
-        .map((q) => (q.input.ExpressionAttributeValues as Record<string, { S: string }>)[':pk']!.S)
-        .sort(),
-      planWindow({ from: FROM, to: TO }, { now: NOW }).buckets.sort(),
-    );
-    for (const q of queries) assert.equal(q.input.KeyConditionExpression, 'pk = :pk AND sk < :below');
-    assert.deepEqual(
-      sent.map((s) => s.name).filter((n) => n !== 'QueryCommand'),
-      ['BatchGetItemCommand', 'BatchGetItemCommand', 'BatchGetItemCommand'],
-    );
-    assert.deepEqual([...cheap.keys()].sort(), [...full.keys()].sort());
-    for (const [scope, stats] of cheap) {
-      const want = full.get(scope)!;
-      if (scope === ALL_SCOPE) assert.deepEqual(figures(stats), figures(want), scope);
-      else {
-        assert.deepEqual(figures(stats), { ...figures(want), histogram: new Map() }, scope);
-        assert.deepEqual(stats.byCode, want.byCode, scope);
-      }
+  it('stores histograms packed: one string and its count per (bucket, scope)', async () => {
+    const items = await db.scanAll(config.statsTable);
+    const histograms = items.filter((i) => String(i.sk).startsWith('~H#'));
+    assert.ok(histograms.length > 100);
+    for (const item of histograms) {
+      assert.deepEqual(
+        Object.keys(item).sort(),
+        [HISTOGRAM_ATTRIBUTE.bins, 'expires_at', HISTOGRAM_ATTRIBUTE.count, 'pk', 'sk'].sort(),
+      );
+      const counter = items.find((i) => i.pk === item.pk && i.sk === String(item.sk).slice(3))!;
+      assert.equal(item[HISTOGRAM_ATTRIBUTE.count], counter.n);
     }
   });
 
-  it('readHours gives each hour every scope with its histogram', async () => {
-    const hours = await readHours(db.ddb, config.statsTable, { from: at(0), to: at(3) });
-    assert.deepEqual(
-      [...hours.keys()],
-      [0, 1, 2].map((h) => at(h).toISOString()),
-    );
-    const at14 = hours.get(at(1).toISOString())!;
-    assert.equal(at14.size, 7);
-    const inHour = (c: CountedCall) => c.createdAt.startsWith(hourKey(1));
-    const all = input.filter(inHour);
-    const histogram = new Map<number, number>();
-    for (const c of all) addToHistogram(histogram, c.durationMs);
-    assert.equal(at14.get(ALL_SCOPE)!.total, all.length);
-    assert.deepEqual(sorted(at14.get(ALL_SCOPE)!.histogram), sorted(histogram));
+  it('readHours gives every hour, closed or open, exactly', async () => {
+    const hours = await readHours(db.ddb, config, { from: FROM, to: TO }, { now: new Date(NOW) });
+    const calls = [...OLD, ...TAIL, ...LATE];
+    for (let h = Math.ceil(FROM.getTime() / HOUR) * HOUR; h < TO.getTime(); h += HOUR) {
+      const inHour = calls.filter((c) => Date.parse(c.createdAt) >= h && Date.parse(c.createdAt) < h + HOUR);
+      const key = new Date(h).toISOString();
+      if (inHour.length === 0) continue;
+      assertExact(hours.get(key)!, inHour, key);
+    }
   });
 
-  it('the catalog lists services and methods, not histogram keys', async () => {
+  it('the catalog lists the services and methods', async () => {
     assert.deepEqual(await readCatalog(db.ddb, config.statsTable), [
-      { service: 'OrderService', methods: ['Get', 'List'] },
-      { service: 'UserService', methods: ['Get', 'List'] },
+      { service: 'BillingService', methods: ['Charge'] },
+      { service: 'OrderService', methods: ['CreateOrder', 'GetOrder'] },
+      { service: 'UserService', methods: ['GetUser', 'ListUsers'] },
     ]);
+    assert.ok([serviceScope('x'), methodScope('x', 'y')]);
   });
 });

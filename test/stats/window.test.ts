@@ -7,9 +7,12 @@ import {
   bucketOf,
   bucketStart,
   bucketsOf,
+  childBuckets,
   levelOf,
+  minuteBucket,
+  parentBucket,
 } from '../../core/stats/keys';
-import { hoursStartingIn, planWindow } from '../../core/stats/window';
+import { hoursStartingIn, planMergedWindow, planWindow } from '../../core/stats/window';
 
 const at = (iso: string) => new Date(iso);
 const HOUR = 3_600_000;
@@ -210,5 +213,93 @@ describe('planWindow', () => {
       hoursStartingIn({ from: at('2025-11-01T22:30:00.000Z'), to: at('2025-11-02T01:00:00.000Z') }),
       ['H#2025-11-01T23', 'H#2025-11-02T00'],
     );
+  });
+});
+
+describe('planMergedWindow (Stats before the watermark, Deltas minutes after it)', () => {
+  const range = { from: at('2025-11-01T10:07:00Z'), to: at('2025-11-01T14:31:20Z') };
+  const now = at('2025-11-01T14:31:20Z');
+
+  /** Stats buckets tile [from, watermark), delta minutes [watermark, min(to, now + 2 min)). */
+  function assertSplit(plan: ReturnType<typeof planMergedWindow>, boundary: Date, end: Date): void {
+    assertTiles({ ...plan, to: boundary });
+    assert.equal(plan.deltaMinutes[0] ?? minuteBucket(end), minuteBucket(boundary));
+    plan.deltaMinutes.forEach((minute, i) =>
+      assert.equal(bucketStart(minute).getTime(), boundary.getTime() + i * 60_000),
+    );
+    assert.equal(boundary.getTime() + plan.deltaMinutes.length * 60_000, end.getTime());
+  }
+
+  it('splits at the watermark: closed buckets from Stats, the open minutes from Deltas', () => {
+    const plan = planMergedWindow(range, at('2025-11-01T14:29:00Z'), { now });
+    assert.deepEqual(plan.deltaMinutes, ['M#2025-11-01T14:29', 'M#2025-11-01T14:30', 'M#2025-11-01T14:31']);
+    assert.equal(plan.to.toISOString(), '2025-11-01T14:32:00.000Z');
+    assertSplit(plan, at('2025-11-01T14:29:00Z'), plan.to);
+  });
+
+  it('with no watermark yet, or one long behind, takes at most the last maxDeltaMinutes from Deltas', () => {
+    for (const watermark of [undefined, at('2025-11-01T09:00:00Z')]) {
+      const plan = planMergedWindow(range, watermark, { now, maxDeltaMinutes: 30 });
+      assert.equal(plan.deltaMinutes.length, 30);
+      assertSplit(plan, at('2025-11-01T14:02:00Z'), plan.to);
+    }
+  });
+
+  it('a window wholly before the watermark reads Stats only, one after it Deltas only', () => {
+    const before = planMergedWindow(range, at('2025-11-01T15:00:00Z'), { now });
+    assert.deepEqual(before.deltaMinutes, []);
+    assert.deepEqual(before.buckets, planWindow(range, { now }).buckets);
+    const after = planMergedWindow(
+      { from: at('2025-11-01T14:20:00Z'), to: now },
+      at('2025-11-01T14:00:00Z'),
+      { now },
+    );
+    assert.deepEqual(after.buckets, []);
+    assert.equal(after.deltaMinutes.length, 12);
+  });
+
+  it('never reads Deltas minutes that have not started yet (a window ending in the future)', () => {
+    const plan = planMergedWindow(
+      { from: at('2025-11-01T14:00:00Z'), to: at('2025-11-01T15:00:00Z') },
+      at('2025-11-01T14:10:00Z'),
+      { now },
+    );
+    // 14:10 … 14:32: the minutes up to the one after now's (a monitor's clock may run ahead).
+    assert.equal(plan.deltaMinutes.at(-1), 'M#2025-11-01T14:32');
+    assert.equal(plan.deltaMinutes.length, 23);
+  });
+});
+
+describe('parent and child buckets', () => {
+  it('each level sums into the next: 5 minutes, 3 fives, 4 quarters, 6 hours', () => {
+    assert.equal(parentBucket('M#2025-11-01T14:07'), 'M5#2025-11-01T14:05');
+    assert.equal(parentBucket('M5#2025-11-01T14:05'), 'M15#2025-11-01T14:00');
+    assert.equal(parentBucket('M15#2025-11-01T14:45'), 'H#2025-11-01T14');
+    assert.equal(parentBucket('H#2025-11-01T14'), 'H6#2025-11-01T12');
+    assert.equal(parentBucket('H6#2025-11-01T12'), undefined);
+    assert.deepEqual(childBuckets('M5#2025-11-01T14:05'), [
+      'M#2025-11-01T14:05',
+      'M#2025-11-01T14:06',
+      'M#2025-11-01T14:07',
+      'M#2025-11-01T14:08',
+      'M#2025-11-01T14:09',
+    ]);
+    assert.deepEqual(childBuckets('H6#2025-11-01T18'), [
+      'H#2025-11-01T18',
+      'H#2025-11-01T19',
+      'H#2025-11-01T20',
+      'H#2025-11-01T21',
+      'H#2025-11-01T22',
+      'H#2025-11-01T23',
+    ]);
+    assert.deepEqual(childBuckets('M#2025-11-01T14:05'), []);
+    for (const bucket of [
+      'M5#2025-11-01T14:05',
+      'M15#2025-11-01T14:15',
+      'H#2025-11-01T14',
+      'H6#2025-11-01T00',
+    ]) {
+      for (const child of childBuckets(bucket)) assert.equal(parentBucket(child), bucket);
+    }
   });
 });

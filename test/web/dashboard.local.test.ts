@@ -2,12 +2,15 @@
  * The page in Chromium against the real local runtime (`startLocal`: DynamoDB Local, the stream
  * pollers feeding the real aggregate handler, the real API handlers and authorizer behind the
  * local HTTP server, the page served by lambdas/api/ui.ts under tsx). Known traffic is written
- * with the core item codec, as the interceptor writes it, and counted by the real aggregator.
+ * with the core item codec, as the interceptor writes it, with its deltas as monitors ship them,
+ * counted by the real aggregator.
  */
 import { BatchWriteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { toHeartbeatItem } from '../../core/heartbeat';
 import { toRequestLogItem } from '../../core/requestLogItem';
 import { startLocal } from '../../local';
+import { truthCallOf } from '../aggregate/groundTruth';
+import { shipCalls } from '../aggregate/seedStats';
 import { SHARED_ENDPOINT_ENV } from '../harness/dynamo';
 import { apiJson } from './browser';
 import { describeDashboard } from './dashboardChecks';
@@ -58,8 +61,11 @@ describeDashboard(
         const chunk = items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } }));
         await env.deps.ddb.send(new BatchWriteCommand({ RequestItems: { [env.tableName]: chunk } }));
       }
-      // The pollers aggregate from the stream: wait until every final call is counted.
-      const finals = records.filter((r) => r.status !== 'pending').length;
+      // What the monitors ship for these calls: their deltas, which the API reads at once and
+      // the aggregator closes into Stats. Wait until every final call is counted.
+      const final = records.filter((r) => r.status !== 'pending');
+      await shipCalls(env.deps.ddb, env.config, final.map(truthCallOf));
+      const finals = final.length;
       for (let attempt = 0; ; attempt++) {
         const overview = await apiJson<{ total_requests: number }>(env.apiUrl, TOKEN, 'overview', {
           hours: '24',
