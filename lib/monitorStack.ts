@@ -6,7 +6,7 @@ import type { Construct } from 'constructs';
 import { alertRulesToEnv } from '../core/alerts/config';
 import { API_BASE_PATH, API_ROUTES } from '../core/apiRoutes';
 import { configToEnv, DEFAULTS, ENV, type MonitorConfig } from '../core/config';
-import { aggregateConsumer, alertConsumer, type StreamConsumerSettings } from '../core/streamConsumers';
+import { aggregateConsumer, alertConsumer } from '../core/streamConsumers';
 import { AlertTopic } from './alertTopic';
 import { MonitorAlarms } from './monitorAlarms';
 import { MonitorApi } from './monitorApi';
