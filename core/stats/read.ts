@@ -54,7 +54,7 @@ export interface ReadOptions extends MergedWindowOptions {
   readonly histogramsOf?: readonly string[];
   /**
    * With `histogramsOf`: `'figures'` reads only the counters the figures of every endpoint come
-   * from (calls, calls per status, duration sum: FIGURE_ATTRIBUTES), projected in the Stats
+   * from (calls, calls per status, duration sum, logged calls: FIGURE_ATTRIBUTES), projected in the Stats
    * Query, so by-code counts, bytes, slow calls, max duration and last request time may come
    * back empty. Default `'all'`.
    */
@@ -69,6 +69,8 @@ export const FIGURE_ATTRIBUTES: readonly string[] = [
   STATS_ATTRIBUTE.total,
   ...FINAL_STATUSES.map((status) => STATS_ATTRIBUTE.status(status)),
   STATS_ATTRIBUTE.durationSumCentis,
+  // The overview says how many calls the log holds (sampling).
+  STATS_ATTRIBUTE.logged,
 ];
 const FIGURES_PROJECTION = {
   ProjectionExpression: FIGURE_ATTRIBUTES.map((_, i) => `#p${i}`).join(', '),
