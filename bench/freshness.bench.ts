@@ -58,7 +58,14 @@ export default async function freshness(): Promise<string> {
     log: () => {},
     alertRules: { ...DEFAULT_ALERT_RULES, cooldownSeconds: 0 },
   });
-  const monitor = createGrpcMonitor({ tableName: env.tableName, dynamoDb: env.dynamoDb, console: false });
+  // As `npm start`'s demo: counts shipped every second (statsFlushMs), the log at its defaults.
+  const monitor = createGrpcMonitor({
+    tableName: env.tableName,
+    deltaTableName: env.deltaTableName,
+    dynamoDb: env.dynamoDb,
+    statsFlushMs: 1000,
+    console: false,
+  });
   const server = new grpc.Server({ interceptors: [monitor.interceptor] });
   server.addService(definition, implementation);
   const port = await new Promise<number>((resolve, reject) =>
@@ -104,9 +111,10 @@ export default async function freshness(): Promise<string> {
       while (polling || seenInRequests.size < ended.size) {
         const page = await get('/requests/?page_size=100');
         const now = Date.now();
-        for (const r of (page.results as Array<{ request_id: string }>) ?? []) {
-          if (ended.has(r.request_id) && !seenInRequests.has(r.request_id))
-            seenInRequests.set(r.request_id, now);
+        for (const r of (page.results as Array<{ client_request_id: string }>) ?? []) {
+          // The key is the server's own id; ours went in as x-request-id.
+          const id = r.client_request_id;
+          if (ended.has(id) && !seenInRequests.has(id)) seenInRequests.set(id, now);
         }
         if (!polling && Date.now() - (endOrder.at(-1) ?? 0) > 30_000) break;
         await sleep(POLL_MS);
@@ -148,16 +156,14 @@ export default async function freshness(): Promise<string> {
     const watchAlerts = (async () => {
       while (alertAt.size < ERRORS && Date.now() < deadline) {
         for (const alert of env.alerts) {
-          if (alert.kind === 'error' && alert.requestId && !alertAt.has(alert.requestId)) {
-            alertAt.set(alert.requestId, Date.now());
-          }
+          // Each failing call has a method of its own: the alert names it.
+          if (alert.kind === 'error' && !alertAt.has(alert.method)) alertAt.set(alert.method, Date.now());
         }
         await sleep(5);
       }
     })();
     for (let i = 0; i < ERRORS; i++) {
-      const id = `fail-${i}-${Date.now()}`;
-      void call(failNames[i]!, id).then((end) => errorEnded.set(id, end));
+      void call(failNames[i]!, `fail-${i}-${Date.now()}`).then((end) => errorEnded.set(failNames[i]!, end));
       await sleep(1000 / ERRORS_PER_SECOND);
     }
     await watchAlerts;
@@ -173,7 +179,7 @@ export default async function freshness(): Promise<string> {
       '| from a call’s end to | seen | median | p95 | goal (median) | median ÷ baseline |',
       '|---|---|---|---|---|---|',
       row('its row in `/requests/`', toRequests, CALLS, 1000),
-      row('its count in `/overview/`', toOverview, CALLS, 2000),
+      row('its count in `/overview/`', toOverview, CALLS, 5000),
       row('its alert in `env.alerts` (failing calls)', toAlert, ERRORS, 5000),
     ].join('\n');
   } finally {
