@@ -1,17 +1,16 @@
 /**
  * BatchWriteItem for the writer's hot path as one signed HTTP request: the body is built with
- * JSON.stringify, signed with `@smithy/signature-v4` using the SDK client's own credentials,
- * hash and clock offset, and posted over a keep-alive agent. Where it goes (endpoint, signing
- * region and service) is what the client's own pipeline decides, read once from a request it
- * signed. The SDK's generic command pipeline (schema serializer, middleware, response parser)
- * costs about twice the writer thread's CPU per item; see docs/interceptor.md.
+ * JSON.stringify, signed with the client's own credentials and clock offset (batchWriteSigner),
+ * and posted over keep-alive connections of our own (keepAlivePool). Where it goes (endpoint,
+ * signing region and service) is what the client's own pipeline decides, read once from a
+ * request it signed. The SDK's generic command pipeline (schema serializer, middleware, response
+ * parser) costs about twice the writer thread's CPU per item; see docs/interceptor.md.
  */
-import http from 'node:http';
-import https from 'node:https';
 import { BatchWriteItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { HttpRequest } from '@smithy/types';
 import { batchWriteSigner, type BatchWriteSigner } from './batchWriteSigner';
+import { KeepAlivePool } from './keepAlivePool';
 import { toAttributeMap } from './attributeValues';
 import { refreshAfterExpiredToken } from './retryPolicy';
 import type { BatchSender, QueuedItem } from './writer';
@@ -166,17 +165,11 @@ export function correctedClockOffset(
   return server - nowMs;
 }
 
-interface Answer {
-  readonly status: number;
-  readonly date: string | undefined;
-  readonly body: string;
-}
-
 /** A resolved target with what sends to it. */
 interface Route {
   readonly to: BatchWriteTarget;
   readonly signer: BatchWriteSigner;
-  readonly agent: http.Agent;
+  readonly pool: KeepAlivePool;
 }
 
 /**
@@ -223,14 +216,14 @@ export function batchWriteHttp(
   options: BatchWriteHttpOptions,
 ): { send: BatchSender; destroy(): void } {
   const config = client.config;
-  let agent: http.Agent | undefined;
+  let pool: KeepAlivePool | undefined;
   let route: Promise<Route> | undefined;
   const resolve = (): Promise<Route> => {
     route ??= resolveBatchWriteTarget(client, tableName).then(
       (to) => {
-        agent = new (to.protocol === 'http:' ? http : https).Agent({ keepAlive: true });
+        pool = new KeepAlivePool(to, options);
         const signer = to.path === '/' ? batchWriteSigner(to, config.credentials) : genericSigner(to, config);
-        return { to, agent, signer };
+        return { to, pool, signer };
       },
       (error: unknown) => {
         route = undefined; // try again with the next batch (credentials may come later)
@@ -242,11 +235,11 @@ export function batchWriteHttp(
 
   return {
     async send(items) {
-      const { to, signer, agent } = await resolve();
+      const { signer, pool } = await resolve();
       // Bytes once: hashed for the signature and written to the socket as they are.
       const body = Buffer.from(batchWriteBody(tableName, items));
       const headers = await signer.sign(body, new Date(Date.now() + config.systemClockOffset));
-      const answer = await post(to, agent, headers, body, options);
+      const answer = await pool.post(headers, body);
       const offset = correctedClockOffset(config.systemClockOffset, answer.date, Date.now());
       const corrected = offset !== config.systemClockOffset;
       config.systemClockOffset = offset;
@@ -261,54 +254,7 @@ export function batchWriteHttp(
       throw error;
     },
     destroy() {
-      agent?.destroy();
+      pool?.destroy();
     },
   };
-}
-
-/** One POST with the connection and answer timeouts; any answer resolves, a network failure rejects. */
-function post(
-  to: BatchWriteTarget,
-  agent: http.Agent,
-  headers: Record<string, string>,
-  body: Buffer,
-  options: BatchWriteHttpOptions,
-): Promise<Answer> {
-  return new Promise((done, fail) => {
-    const request = (to.protocol === 'http:' ? http : https).request(
-      { agent, method: 'POST', hostname: to.hostname, port: to.port, path: to.path, headers },
-      (response) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('error', fail);
-        response.on('end', () =>
-          done({
-            status: response.statusCode ?? 0,
-            date: response.headers.date,
-            body: Buffer.concat(chunks).toString('utf8'),
-          }),
-        );
-      },
-    );
-    request.setTimeout(options.requestTimeoutMs, () =>
-      request.destroy(timeoutError(`no answer from DynamoDB in ${options.requestTimeoutMs} ms`)),
-    );
-    request.on('socket', (socket) => {
-      if (!socket.connecting) return;
-      const timer = setTimeout(
-        () => request.destroy(timeoutError(`no connection to DynamoDB in ${options.connectionTimeoutMs} ms`)),
-        options.connectionTimeoutMs,
-      );
-      socket.once('connect', () => clearTimeout(timer));
-      socket.once('close', () => clearTimeout(timer));
-    });
-    request.on('error', fail);
-    request.end(body);
-  });
-}
-
-function timeoutError(message: string): Error {
-  const error = new Error(message);
-  error.name = 'TimeoutError';
-  return error;
 }
