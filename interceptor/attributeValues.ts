@@ -16,6 +16,26 @@ export function toAttributeMap(item: Readonly<Record<string, unknown>>): Record<
   return out;
 }
 
+/**
+ * A RequestLog item's attribute map without its null fields: a null and an absent field read
+ * back alike (fromRequestLogItem), and most of a call's optional fields are null (no user, no
+ * error, no deadline, no trace), so the item, the request body and the write units shrink.
+ * `client_request_id` stays, null or not: a record tells "none sent" (null) from "written before
+ * the field existed" (absent) by it.
+ */
+export function requestLogAttributeMap(
+  item: Readonly<Record<string, unknown>>,
+): Record<string, AttributeValue> {
+  const out: Record<string, AttributeValue> = {};
+  for (const key in item) {
+    const field = item[key];
+    if (field === null && key !== 'client_request_id') continue;
+    const value = toAttributeValue(field);
+    if (value) out[key] = value;
+  }
+  return out;
+}
+
 function toAttributeValue(value: unknown): AttributeValue | undefined {
   switch (typeof value) {
     case 'string':

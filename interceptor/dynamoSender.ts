@@ -1,6 +1,6 @@
 import { BatchWriteItemCommand, DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { toAttributeMap } from './attributeValues';
+import { requestLogAttributeMap, toAttributeMap } from './attributeValues';
 import { batchWriteHttp, unprocessedItems, type KeyAttribute } from './batchWriteHttp';
 import { refreshAfterExpiredToken } from './retryPolicy';
 import { configFromEnv } from '../core/config';
@@ -57,7 +57,7 @@ export function monitorTable(
       ? undefined
       : batchWriteHttp(client, tableName, WRITE_TIMEOUTS);
   return {
-    sendBatch: direct?.send ?? sdkBatchSender(client, tableName),
+    sendBatch: direct?.send ?? sdkBatchSender(client, tableName, undefined, requestLogAttributeMap),
     // A few delta items per flush: the SDK's pipeline costs nothing that matters here, and it
     // marshals their binary cells (the direct path's JSON body has no bytes).
     sendDeltaBatch: sdkBatchSender(client, deltaTableName, deltaKeyOf),
@@ -76,11 +76,12 @@ function sdkBatchSender(
   client: DynamoDBClient,
   tableName: string,
   keyOf?: Parameters<typeof unprocessedItems>[2],
+  attributes: typeof toAttributeMap = toAttributeMap,
 ): BatchSender {
   return async (items) => {
     const command = new BatchWriteItemCommand({
       RequestItems: {
-        [tableName]: items.map(({ item }) => ({ PutRequest: { Item: toAttributeMap(item) } })),
+        [tableName]: items.map(({ item }) => ({ PutRequest: { Item: attributes(item) } })),
       },
     });
     try {

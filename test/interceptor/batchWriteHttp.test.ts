@@ -13,6 +13,7 @@ import {
   resolveBatchWriteTarget,
   unprocessedItems,
 } from '../../interceptor/batchWriteHttp';
+import { fromRequestLogItem } from '../../core/requestLogItem';
 import { callItem } from '../../interceptor/callItem';
 import { WRITE_TIMEOUTS } from '../../interceptor/dynamoSender';
 import { isRetryableWriteError } from '../../interceptor/retryPolicy';
@@ -31,13 +32,17 @@ const queued = (id: string, overrides = {}): QueuedItem => ({
   item: callItem(callFacts({ request_id: id, user: { id: 7, username: 'alice' }, ...overrides }), OPTIONS),
 });
 
+/** An item as stored: null fields left out but client_request_id (see requestLogAttributeMap). */
+const withoutNulls = (item: Record<string, unknown>) =>
+  Object.fromEntries(Object.entries(item).filter(([k, v]) => v !== null || k === 'client_request_id'));
+
 describe('batchWriteHttp: the pure parts', () => {
-  test('the body is the BatchWriteItem the DocumentClient would marshal', () => {
+  test('the body is the BatchWriteItem the DocumentClient would marshal, without null fields', () => {
     const items = [queued('a'), queued('b', { status: 'error', code: 5, details: 'not "found" ✓' })];
     assert.deepEqual(JSON.parse(batchWriteBody('requests', items)), {
       RequestItems: {
         requests: items.map(({ item }) => ({
-          PutRequest: { Item: marshall(item, { removeUndefinedValues: true }) },
+          PutRequest: { Item: marshall(withoutNulls(item), { removeUndefinedValues: true }) },
         })),
       },
     });
@@ -367,7 +372,8 @@ describe('batchWriteHttp against DynamoDB Local', () => {
       const byId = new Map(stored.map((item) => [item.request_id, item]));
       assert.equal(stored.length, 60);
       for (const { key, item } of items) {
-        assert.deepEqual(byId.get(key), JSON.parse(JSON.stringify(item)), key);
+        assert.deepEqual(byId.get(key), JSON.parse(JSON.stringify(withoutNulls(item))), key);
+        assert.deepEqual(fromRequestLogItem(byId.get(key)!), fromRequestLogItem(item), key);
       }
     } finally {
       sender.destroy();
