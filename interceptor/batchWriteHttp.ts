@@ -11,7 +11,7 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import type { HttpRequest } from '@smithy/types';
 import { batchWriteSigner, type BatchWriteSigner } from './batchWriteSigner';
 import { KeepAlivePool } from './keepAlivePool';
-import { requestLogAttributeMap } from './attributeValues';
+import { EncodedItem, requestLogAttributeMap } from './attributeValues';
 import { refreshAfterExpiredToken } from './retryPolicy';
 import type { BatchSender, QueuedItem } from './writer';
 
@@ -99,8 +99,11 @@ export function targetOf(request: HttpRequest): BatchWriteTarget {
 
 /** The BatchWriteItem body: one PutRequest per item, in DynamoDB's JSON protocol. */
 export function batchWriteBody(tableName: string, items: readonly QueuedItem[]): string {
-  const requests = items.map(({ item }) => ({ PutRequest: { Item: requestLogAttributeMap(item) } }));
-  return JSON.stringify({ RequestItems: { [tableName]: requests } });
+  const puts = items.map(({ item }) => {
+    const json = item instanceof EncodedItem ? item.json : JSON.stringify(requestLogAttributeMap(item));
+    return `{"PutRequest":{"Item":${json}}}`;
+  });
+  return `{"RequestItems":{${JSON.stringify(tableName)}:[${puts.join(',')}]}}`;
 }
 
 /** A BatchWriteItem answer's UnprocessedItems for one table, as DynamoDB sends it. */

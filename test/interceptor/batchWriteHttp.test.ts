@@ -14,6 +14,7 @@ import {
   unprocessedItems,
 } from '../../interceptor/batchWriteHttp';
 import { fromRequestLogItem } from '../../core/requestLogItem';
+import { EncodedItem, encodeRequestLogItem } from '../../interceptor/attributeValues';
 import { callItem } from '../../interceptor/callItem';
 import { WRITE_TIMEOUTS } from '../../interceptor/dynamoSender';
 import { isRetryableWriteError } from '../../interceptor/retryPolicy';
@@ -27,7 +28,7 @@ const CREDENTIALS = {
   secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
 };
 
-const queued = (id: string, overrides = {}): QueuedItem => ({
+const queued = (id: string, overrides = {}): QueuedItem & { item: Record<string, unknown> } => ({
   key: id,
   item: callItem(callFacts({ request_id: id, user: { id: 7, username: 'alice' }, ...overrides }), OPTIONS),
 });
@@ -46,6 +47,13 @@ describe('batchWriteHttp: the pure parts', () => {
         })),
       },
     });
+  });
+
+  test('items encoded as they are queued make the same body', () => {
+    const items = [queued('a'), queued('b', { status: 'error', code: 5, details: 'not "found" ✓' })];
+    const encoded = items.map(({ key, item }) => ({ key, item: encodeRequestLogItem(item) }));
+    assert.equal(batchWriteBody('requests', encoded), batchWriteBody('requests', items));
+    assert.ok(encoded.every(({ item }) => item instanceof EncodedItem));
   });
 
   test('unprocessed items are found by request_id; an answer without them leaves none', () => {
