@@ -75,6 +75,7 @@ class Connection {
     this.answered = false;
     this.chunks = [];
     this.received = 0;
+    this.socket.ref();
     this.socket.setTimeout(requestTimeoutMs);
     this.socket.cork();
     this.socket.write(head, 'latin1');
@@ -145,7 +146,9 @@ class Connection {
       this.received = 0;
       if (head.close || closed) this.socket.destroy();
       else {
+        // Idle, it holds no process alive (as node:http's agent does with its free sockets).
         this.socket.setTimeout(0);
+        this.socket.unref();
         this.onIdle(this);
       }
       pending.resolve({ status: head.status, date: head.date, body: body.toString('utf8') });
@@ -282,6 +285,7 @@ export class KeepAlivePool {
             ALPNProtocols: ['http/1.1'],
           });
     socket.setNoDelay(true);
+    socket.setKeepAlive(true, 1_000);
     const connection = new Connection(
       socket,
       (c) => {
