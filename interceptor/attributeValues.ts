@@ -34,8 +34,8 @@ export const encodeRequestLogItem = (item: Readonly<Record<string, unknown>>): E
  * A RequestLog item's attribute map without its null fields: a null and an absent field read
  * back alike (fromRequestLogItem), and most of a call's optional fields are null (no user, no
  * error, no deadline, no trace), so the item, the request body and the write units shrink.
- * `client_request_id` stays, null or not: a record tells "none sent" (null) from "written before
- * the field existed" (absent) by it.
+ * `client_request_id` stays, null or not: null there means the client sent none, while an absent
+ * one means an item older than the field.
  */
 export function requestLogAttributeMap(
   item: Readonly<Record<string, unknown>>,
