@@ -1,17 +1,17 @@
 /**
  * BatchWriteItem for the writer's hot path as one signed HTTP request: the body is built with
- * JSON.stringify, signed with `@smithy/signature-v4` using the SDK client's own credentials,
- * hash and clock offset, and posted over a keep-alive agent. Where it goes (endpoint, signing
- * region and service) is what the client's own pipeline decides, read once from a request it
- * signed. The SDK's generic command pipeline (schema serializer, middleware, response parser)
- * costs about twice the writer thread's CPU per item; see docs/interceptor.md.
+ * JSON.stringify, signed with the client's own credentials and clock offset (batchWriteSigner),
+ * and posted over keep-alive connections of our own (keepAlivePool). Where it goes (endpoint,
+ * signing region and service) is what the client's own pipeline decides, read once from a
+ * request it signed. The SDK's generic command pipeline (schema serializer, middleware, response
+ * parser) costs about twice the writer thread's CPU per item; see docs/interceptor.md.
  */
-import http from 'node:http';
-import https from 'node:https';
 import { BatchWriteItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { HttpRequest } from '@smithy/types';
-import { toAttributeMap } from './attributeValues';
+import { batchWriteSigner, type BatchWriteSigner } from './batchWriteSigner';
+import { KeepAlivePool } from './keepAlivePool';
+import { EncodedItem, requestLogAttributeMap } from './attributeValues';
 import { refreshAfterExpiredToken } from './retryPolicy';
 import type { BatchSender, QueuedItem } from './writer';
 
@@ -99,8 +99,11 @@ export function targetOf(request: HttpRequest): BatchWriteTarget {
 
 /** The BatchWriteItem body: one PutRequest per item, in DynamoDB's JSON protocol. */
 export function batchWriteBody(tableName: string, items: readonly QueuedItem[]): string {
-  const requests = items.map(({ item }) => ({ PutRequest: { Item: toAttributeMap(item) } }));
-  return JSON.stringify({ RequestItems: { [tableName]: requests } });
+  const puts = items.map(({ item }) => {
+    const json = item instanceof EncodedItem ? item.json : JSON.stringify(requestLogAttributeMap(item));
+    return `{"PutRequest":{"Item":${json}}}`;
+  });
+  return `{"RequestItems":{${JSON.stringify(tableName)}:[${puts.join(',')}]}}`;
 }
 
 /** A BatchWriteItem answer's UnprocessedItems for one table, as DynamoDB sends it. */
@@ -165,53 +168,27 @@ export function correctedClockOffset(
   return server - nowMs;
 }
 
-interface Answer {
-  readonly status: number;
-  readonly date: string | undefined;
-  readonly body: string;
-}
-
 /** A resolved target with what sends to it. */
 interface Route {
   readonly to: BatchWriteTarget;
-  readonly signer: SignatureV4;
-  readonly agent: http.Agent;
+  readonly signer: BatchWriteSigner;
+  readonly pool: KeepAlivePool;
 }
 
-/** Sends BatchWriteItem requests as the `client` would, at a fraction of its CPU per item. */
-export function batchWriteHttp(
-  client: DynamoDBClient,
-  tableName: string,
-  options: BatchWriteHttpOptions,
-): { send: BatchSender; destroy(): void } {
-  const config = client.config;
-  let agent: http.Agent | undefined;
-  let route: Promise<Route> | undefined;
-  const resolve = (): Promise<Route> => {
-    route ??= resolveBatchWriteTarget(client, tableName).then(
-      (to) => {
-        agent = new (to.protocol === 'http:' ? http : https).Agent({ keepAlive: true });
-        const signer = new SignatureV4({
-          credentials: config.credentials,
-          region: to.signingRegion,
-          service: to.signingService,
-          sha256: config.sha256,
-          uriEscapePath: true,
-        });
-        return { to, agent, signer };
-      },
-      (error: unknown) => {
-        route = undefined; // try again with the next batch (credentials may come later)
-        throw error;
-      },
-    );
-    return route;
-  };
-
+/**
+ * The generic signer, for a target with a path of its own (its canonical form is the generic
+ * signer's business); same headers as batchWriteSigner's.
+ */
+function genericSigner(to: BatchWriteTarget, config: DynamoDBClient['config']): BatchWriteSigner {
+  const signer = new SignatureV4({
+    credentials: config.credentials,
+    region: to.signingRegion,
+    service: to.signingService,
+    sha256: config.sha256,
+    uriEscapePath: true,
+  });
   return {
-    async send(items) {
-      const { to, signer, agent } = await resolve();
-      const body = batchWriteBody(tableName, items);
+    async sign(body, signingDate) {
       const signed = await signer.sign(
         {
           method: 'POST',
@@ -223,14 +200,49 @@ export function batchWriteHttp(
           headers: {
             host: to.port ? `${to.hostname}:${to.port}` : to.hostname,
             'content-type': 'application/x-amz-json-1.0',
-            'content-length': String(Buffer.byteLength(body)),
+            'content-length': String(body.length),
             'x-amz-target': 'DynamoDB_20120810.BatchWriteItem',
           },
           body,
         },
-        { signingDate: new Date(Date.now() + config.systemClockOffset) },
+        { signingDate },
       );
-      const answer = await post(to, agent, signed.headers, body, options);
+      return signed.headers;
+    },
+  };
+}
+
+/** Sends BatchWriteItem requests as the `client` would, at a fraction of its CPU per item. */
+export function batchWriteHttp(
+  client: DynamoDBClient,
+  tableName: string,
+  options: BatchWriteHttpOptions,
+): { send: BatchSender; destroy(): void } {
+  const config = client.config;
+  let pool: KeepAlivePool | undefined;
+  let route: Promise<Route> | undefined;
+  const resolve = (): Promise<Route> => {
+    route ??= resolveBatchWriteTarget(client, tableName).then(
+      (to) => {
+        pool = new KeepAlivePool(to, options);
+        const signer = to.path === '/' ? batchWriteSigner(to, config.credentials) : genericSigner(to, config);
+        return { to, pool, signer };
+      },
+      (error: unknown) => {
+        route = undefined; // try again with the next batch (credentials may come later)
+        throw error;
+      },
+    );
+    return route;
+  };
+
+  return {
+    async send(items) {
+      const { signer, pool } = await resolve();
+      // Bytes once: hashed for the signature and written to the socket as they are.
+      const body = Buffer.from(batchWriteBody(tableName, items));
+      const headers = await signer.sign(body, new Date(Date.now() + config.systemClockOffset));
+      const answer = await pool.post(headers, body);
       const offset = correctedClockOffset(config.systemClockOffset, answer.date, Date.now());
       const corrected = offset !== config.systemClockOffset;
       config.systemClockOffset = offset;
@@ -245,54 +257,7 @@ export function batchWriteHttp(
       throw error;
     },
     destroy() {
-      agent?.destroy();
+      pool?.destroy();
     },
   };
-}
-
-/** One POST with the connection and answer timeouts; any answer resolves, a network failure rejects. */
-function post(
-  to: BatchWriteTarget,
-  agent: http.Agent,
-  headers: Record<string, string>,
-  body: string,
-  options: BatchWriteHttpOptions,
-): Promise<Answer> {
-  return new Promise((done, fail) => {
-    const request = (to.protocol === 'http:' ? http : https).request(
-      { agent, method: 'POST', hostname: to.hostname, port: to.port, path: to.path, headers },
-      (response) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('error', fail);
-        response.on('end', () =>
-          done({
-            status: response.statusCode ?? 0,
-            date: response.headers.date,
-            body: Buffer.concat(chunks).toString('utf8'),
-          }),
-        );
-      },
-    );
-    request.setTimeout(options.requestTimeoutMs, () =>
-      request.destroy(timeoutError(`no answer from DynamoDB in ${options.requestTimeoutMs} ms`)),
-    );
-    request.on('socket', (socket) => {
-      if (!socket.connecting) return;
-      const timer = setTimeout(
-        () => request.destroy(timeoutError(`no connection to DynamoDB in ${options.connectionTimeoutMs} ms`)),
-        options.connectionTimeoutMs,
-      );
-      socket.once('connect', () => clearTimeout(timer));
-      socket.once('close', () => clearTimeout(timer));
-    });
-    request.on('error', fail);
-    request.end(body);
-  });
-}
-
-function timeoutError(message: string): Error {
-  const error = new Error(message);
-  error.name = 'TimeoutError';
-  return error;
 }

@@ -1,10 +1,15 @@
-import { BatchWriteItemCommand, DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import {
+  BatchWriteItemCommand,
+  DynamoDBClient,
+  type AttributeValue,
+  type DynamoDBClientConfig,
+} from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { toAttributeMap } from './attributeValues';
+import { EncodedItem, encodeRequestLogItem, requestLogAttributeMap, toAttributeMap } from './attributeValues';
 import { batchWriteHttp, unprocessedItems, type KeyAttribute } from './batchWriteHttp';
 import { refreshAfterExpiredToken } from './retryPolicy';
 import { configFromEnv } from '../core/config';
-import type { BatchSender } from './writer';
+import type { BatchSender, QueuedItem } from './writer';
 
 /** The monitor's DynamoDB access: BatchWriteItem for records and deltas, PutItem for heartbeats. */
 export interface MonitorTable {
@@ -12,6 +17,8 @@ export interface MonitorTable {
   /** BatchWriteItem to the Deltas table (queue keys: deltaQueueKey). */
   readonly sendDeltaBatch: BatchSender;
   put(item: Record<string, unknown>): Promise<void>;
+  /** A RequestLog item as `sendBatch` wants it queued (encoded once, for the direct path). */
+  encode(item: Record<string, unknown>): QueuedItem['item'];
   /** Destroys the client when the monitor built it (a client the user passed stays theirs). */
   destroy(): void;
 }
@@ -57,10 +64,11 @@ export function monitorTable(
       ? undefined
       : batchWriteHttp(client, tableName, WRITE_TIMEOUTS);
   return {
-    sendBatch: direct?.send ?? sdkBatchSender(client, tableName),
+    sendBatch: direct?.send ?? sdkBatchSender(client, tableName, undefined, requestLogAttributeMap),
     // A few delta items per flush: the SDK's pipeline costs nothing that matters here, and it
     // marshals their binary cells (the direct path's JSON body has no bytes).
     sendDeltaBatch: sdkBatchSender(client, deltaTableName, deltaKeyOf),
+    encode: direct ? encodeRequestLogItem : (item) => item,
     async put(item) {
       await ddb.send(new PutCommand({ TableName: tableName, Item: item }));
     },
@@ -76,11 +84,19 @@ function sdkBatchSender(
   client: DynamoDBClient,
   tableName: string,
   keyOf?: Parameters<typeof unprocessedItems>[2],
+  attributes: typeof toAttributeMap = toAttributeMap,
 ): BatchSender {
   return async (items) => {
     const command = new BatchWriteItemCommand({
       RequestItems: {
-        [tableName]: items.map(({ item }) => ({ PutRequest: { Item: toAttributeMap(item) } })),
+        [tableName]: items.map(({ item }) => ({
+          PutRequest: {
+            Item:
+              item instanceof EncodedItem
+                ? (JSON.parse(item.json) as Record<string, AttributeValue>)
+                : attributes(item),
+          },
+        })),
       },
     });
     try {

@@ -1,4 +1,5 @@
 import type { ItemCounts, WriterStats } from '../core/heartbeat';
+import type { EncodedItem } from './attributeValues';
 import { retryDelayMs, isRetryableWriteError } from './retryPolicy';
 
 export type { WriterStats };
@@ -6,7 +7,8 @@ export type { WriterStats };
 /** One item to write, keyed (`request_id`) so two writes of one key never race or share a batch. */
 export interface QueuedItem {
   readonly key: string;
-  readonly item: Record<string, unknown>;
+  /** The item, or already encoded for the sender that will send it (see MonitorTable.encode). */
+  readonly item: Record<string, unknown> | EncodedItem;
 }
 
 /**
@@ -88,7 +90,7 @@ export class RequestLogWriter {
    * Never throws, never waits: the item is queued, possibly evicting (and counting) the oldest.
    * `weight` is what the item carries (a delta item's calls), accounted for in weightStats.
    */
-  enqueue(key: string, item: Record<string, unknown>, weight = 1): void {
+  enqueue(key: string, item: QueuedItem['item'], weight = 1): void {
     this.weights.enqueued += weight;
     if (this.abandoned) {
       this.counters.enqueued++;

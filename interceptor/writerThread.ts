@@ -53,7 +53,8 @@ port.on('message', (message: ToWriter) => {
   switch (message.type) {
     case 'records': {
       const calls = JSON.parse(message.json) as CallFacts[];
-      for (const call of calls) writer.enqueue(call.request_id, callItem(call, init.itemOptions));
+      for (const call of calls)
+        writer.enqueue(call.request_id, table.encode(callItem(call, init.itemOptions)));
       Atomics.add(counters, COUNTER.received, BigInt(calls.length));
       publish();
       break;

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { marshall } from '@aws-sdk/util-dynamodb';
-import { toAttributeMap } from '../../interceptor/attributeValues';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { fromRequestLogItem } from '../../core/requestLogItem';
+import { requestLogAttributeMap, toAttributeMap } from '../../interceptor/attributeValues';
 import type { CallFacts } from '../../interceptor/callFacts';
 import { callItem } from '../../interceptor/callItem';
 import { callFacts } from '../fixtures/callFacts';
@@ -52,6 +53,26 @@ describe('toAttributeMap', () => {
     test(`a ${name} item marshals as the DocumentClient marshals it`, () => {
       const item = callItem(facts, OPTIONS);
       assert.deepEqual(toAttributeMap(item), marshall(item, { removeUndefinedValues: true }));
+    });
+  }
+
+  for (const [name, facts] of Object.entries(cases)) {
+    test(`a ${name} item without its nulls reads back as the same record`, () => {
+      const item = callItem(facts, OPTIONS);
+      const stored = requestLogAttributeMap(item);
+      assert.deepEqual(fromRequestLogItem(unmarshall(stored)), fromRequestLogItem(item));
+      const nulls = Object.keys(item).filter((key) => item[key] === null && key !== 'client_request_id');
+      for (const key of nulls) assert.equal(key in stored, false, `${key} left out`);
+      assert.deepEqual(stored.client_request_id, { NULL: true }, 'client_request_id is kept, null or not');
+      const { client_request_id: _, ...rest } = stored;
+      assert.deepEqual(
+        rest,
+        toAttributeMap(
+          Object.fromEntries(
+            Object.entries(item).filter(([k, v]) => v !== null && k !== 'client_request_id'),
+          ),
+        ),
+      );
     });
   }
 

@@ -13,6 +13,8 @@ import {
   resolveBatchWriteTarget,
   unprocessedItems,
 } from '../../interceptor/batchWriteHttp';
+import { fromRequestLogItem } from '../../core/requestLogItem';
+import { EncodedItem, encodeRequestLogItem } from '../../interceptor/attributeValues';
 import { callItem } from '../../interceptor/callItem';
 import { WRITE_TIMEOUTS } from '../../interceptor/dynamoSender';
 import { isRetryableWriteError } from '../../interceptor/retryPolicy';
@@ -26,21 +28,32 @@ const CREDENTIALS = {
   secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
 };
 
-const queued = (id: string, overrides = {}): QueuedItem => ({
+const queued = (id: string, overrides = {}): QueuedItem & { item: Record<string, unknown> } => ({
   key: id,
   item: callItem(callFacts({ request_id: id, user: { id: 7, username: 'alice' }, ...overrides }), OPTIONS),
 });
 
+/** An item as stored: null fields left out but client_request_id (see requestLogAttributeMap). */
+const withoutNulls = (item: Record<string, unknown>) =>
+  Object.fromEntries(Object.entries(item).filter(([k, v]) => v !== null || k === 'client_request_id'));
+
 describe('batchWriteHttp: the pure parts', () => {
-  test('the body is the BatchWriteItem the DocumentClient would marshal', () => {
+  test('the body is the BatchWriteItem the DocumentClient would marshal, without null fields', () => {
     const items = [queued('a'), queued('b', { status: 'error', code: 5, details: 'not "found" ✓' })];
     assert.deepEqual(JSON.parse(batchWriteBody('requests', items)), {
       RequestItems: {
         requests: items.map(({ item }) => ({
-          PutRequest: { Item: marshall(item, { removeUndefinedValues: true }) },
+          PutRequest: { Item: marshall(withoutNulls(item), { removeUndefinedValues: true }) },
         })),
       },
     });
+  });
+
+  test('items encoded as they are queued make the same body', () => {
+    const items = [queued('a'), queued('b', { status: 'error', code: 5, details: 'not "found" ✓' })];
+    const encoded = items.map(({ key, item }) => ({ key, item: encodeRequestLogItem(item) }));
+    assert.equal(batchWriteBody('requests', encoded), batchWriteBody('requests', items));
+    assert.ok(encoded.every(({ item }) => item instanceof EncodedItem));
   });
 
   test('unprocessed items are found by request_id; an answer without them leaves none', () => {
@@ -367,7 +380,8 @@ describe('batchWriteHttp against DynamoDB Local', () => {
       const byId = new Map(stored.map((item) => [item.request_id, item]));
       assert.equal(stored.length, 60);
       for (const { key, item } of items) {
-        assert.deepEqual(byId.get(key), JSON.parse(JSON.stringify(item)), key);
+        assert.deepEqual(byId.get(key), JSON.parse(JSON.stringify(withoutNulls(item))), key);
+        assert.deepEqual(fromRequestLogItem(byId.get(key)!), fromRequestLogItem(item), key);
       }
     } finally {
       sender.destroy();

@@ -164,7 +164,7 @@ describe('RequestLogWriter', () => {
         }
         await new Promise((r) => setTimeout(r, 2));
         for (const b of batch) {
-          order.push(`${b.key}:${String(b.item.status)}`);
+          order.push(`${b.key}:${String((b.item as Record<string, unknown>).status)}`);
           inFlight.delete(b.key);
         }
         return [];
