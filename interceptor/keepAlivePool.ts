@@ -14,6 +14,8 @@ export interface PoolTarget {
   readonly hostname: string;
   readonly port: number | undefined;
   readonly path: string;
+  /** Certificates to trust instead of Node's bundled CAs (a private endpoint's CA); https only. */
+  readonly ca?: string | Buffer;
 }
 
 export interface PoolTimeouts {
@@ -283,6 +285,7 @@ export class KeepAlivePool {
             port: port ?? 443,
             servername: net.isIP(hostname) ? undefined : hostname,
             ALPNProtocols: ['http/1.1'],
+            ...(this.to.ca !== undefined && { ca: this.to.ca }),
           });
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 1_000);

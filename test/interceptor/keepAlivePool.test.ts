@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { after, describe, test } from 'node:test';
 import { KeepAlivePool, type HttpAnswer } from '../../interceptor/keepAlivePool';
@@ -147,5 +149,37 @@ describe('KeepAlivePool', () => {
       assert.deepEqual({ status, answer }, { status: 200, answer: '{"ü":1}!' });
     }
     pool.destroy();
+  });
+  test('speaks TLS to an https target and verifies its certificate (AWS endpoints are https only)', async () => {
+    // Prepare: an https server with a self-signed certificate for localhost (test/fixtures).
+    const fixture = (name: string) => readFileSync(new URL(`../fixtures/${name}`, import.meta.url));
+    const cert = fixture('tls-localhost.crt');
+    let secure = 0;
+    const server = createHttpsServer({ cert, key: fixture('tls-localhost.key') }, (req, res) => {
+      if ((req.socket as { encrypted?: boolean }).encrypted) secure++;
+      req.resume();
+      req.on('end', () => res.end('{"ok":true}'));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    closers.push(() => new Promise((resolve) => server.close(() => resolve())));
+    const port = (server.address() as AddressInfo).port;
+    const https = { protocol: 'https:' as const, hostname: 'localhost', port, path: '/' };
+
+    // Act: trusted through `ca`, then without it.
+    const trusted = new KeepAlivePool({ ...https, ca: cert }, TIMEOUTS);
+    const answer = await trusted.post(headers(body), body);
+    const untrusted = new KeepAlivePool(https, TIMEOUTS);
+    const refused = await untrusted.post(headers(body), body).then(
+      () => undefined,
+      (error: Error) => error,
+    );
+    trusted.destroy();
+    untrusted.destroy();
+
+    // Assess
+    assert.equal(answer.status, 200);
+    assert.equal(answer.body, '{"ok":true}');
+    assert.equal(secure, 1);
+    assert.match(String(refused?.message), /self[- ]signed|certificate/i);
   });
 });
