@@ -22,6 +22,7 @@ import { deltaTable, requestLogTable, statsTable, type TableDefinition } from '.
 import { scheduledEvent } from '../local/scheduledEvent';
 import { levelOf, MINUTE_LEVEL } from '../core/stats/keys';
 import { DEFAULTS } from '../core/config';
+import { rawUnaryService } from '../test/fixtures/rawService';
 import { startWriteMeter, type WriteMeter } from './writeMeter';
 
 const SECONDS = Number(process.env.COST_SECONDS ?? 120);
@@ -40,23 +41,11 @@ interface Mix {
 const MIX_A: Mix = { name: '(a) 1 service × 5 methods', services: 1, methods: 5 };
 const MIX_B: Mix = { name: '(b) 5 services × 10 methods', services: 5, methods: 10 };
 
-const pass = (b: Buffer) => b;
-function serviceDefinition(service: string, methods: number): grpc.ServiceDefinition {
-  return Object.fromEntries(
-    Array.from({ length: methods }, (_, m) => [
-      `M${m}`,
-      {
-        path: `/bench.cost.${service}/M${m}`,
-        requestStream: false,
-        responseStream: false,
-        requestSerialize: pass,
-        requestDeserialize: pass,
-        responseSerialize: pass,
-        responseDeserialize: pass,
-      },
-    ]),
+const serviceDefinition = (service: string, methods: number): grpc.ServiceDefinition =>
+  rawUnaryService(
+    `bench.cost.${service}`,
+    Array.from({ length: methods }, (_, m) => `M${m}`),
   );
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -11,6 +11,7 @@ import * as grpc from '@grpc/grpc-js';
 import { createGrpcMonitor } from 'grpc-monitor-interceptor';
 import { startLocal } from '../local';
 import { DEFAULT_ALERT_RULES } from '../core/alerts';
+import { rawUnaryMethod } from '../test/fixtures/rawService';
 
 const CALLS = Number(process.env.FRESHNESS_CALLS ?? 1000);
 const ERRORS = Number(process.env.FRESHNESS_ERRORS ?? 100);
@@ -19,16 +20,7 @@ const ERRORS_PER_SECOND = 4;
 const POLL_MS = 25;
 const TOKEN = 'freshness-bench';
 
-const pass = (b: Buffer) => b;
-const method = (name: string) => ({
-  path: `/bench.v1.Fresh/${name}`,
-  requestStream: false,
-  responseStream: false,
-  requestSerialize: pass,
-  requestDeserialize: pass,
-  responseSerialize: pass,
-  responseDeserialize: pass,
-});
+const method = (name: string) => rawUnaryMethod(`/bench.v1.Fresh/${name}`);
 // One method per failing call: per-error alerts are one per (service, method) per batch/cooldown.
 const failNames = Array.from({ length: ERRORS }, (_, i) => `Fail${i}`);
 const definition = Object.fromEntries([['Ok', method('Ok')], ...failNames.map((n) => [n, method(n)])]);

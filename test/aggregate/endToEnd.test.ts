@@ -20,26 +20,13 @@ import { scheduledEvent } from '../../local/scheduledEvent';
 import { deliverBatch } from '../../local/streamDelivery';
 import { latestStreamArn, readStreamToEnd, streamsClient } from '../../local/streamRecords';
 import { seededRandom } from '../fixtures/random';
+import { rawUnaryService } from '../fixtures/rawService';
 import { startTestDynamo, type TestDynamo } from '../harness/dynamo';
 
 const SLOW_MS = 500;
 const CALLS_PER_MONITOR = 400;
 const METHODS = ['Get', 'List', 'Fail'] as const;
-const pass = (b: Buffer) => b;
-const definition: grpc.ServiceDefinition = Object.fromEntries(
-  METHODS.map((m) => [
-    m,
-    {
-      path: `/e2e.v1.CountService/${m}`,
-      requestStream: false,
-      responseStream: false,
-      requestSerialize: pass,
-      requestDeserialize: pass,
-      responseSerialize: pass,
-      responseDeserialize: pass,
-    },
-  ]),
-);
+const definition = rawUnaryService('e2e.v1.CountService', METHODS);
 /** Request byte 0: 0 = ok, 1 = NOT_FOUND, 2 = slow ok. */
 const implementation: grpc.UntypedServiceImplementation = Object.fromEntries(
   METHODS.map((m) => [

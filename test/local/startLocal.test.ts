@@ -8,6 +8,7 @@ import { startLocal, type LocalEnvironment } from '../../local';
 import { bucketEnd, minuteBucket, readBucket, readWatermark } from '../../core/stats';
 import { SimulatedMonitor, writeDeltas } from '../aggregate/simulatedMonitors';
 import { SHARED_ENDPOINT_ENV } from '../harness/dynamo';
+import { rawUnaryMethod } from '../fixtures/rawService';
 
 /**
  * The whole flow through startLocal, as a user's test would run it: our own gRPC server with the
@@ -16,16 +17,7 @@ import { SHARED_ENDPOINT_ENV } from '../harness/dynamo';
  * bench/freshness.bench.ts; here the waits are generous and the observed times are reported.
  */
 const TOKEN = 'local-test-token';
-const pass = (b: Buffer) => b;
-const method = (name: string) => ({
-  path: `/local.v1.Shop/${name}`,
-  requestStream: false,
-  responseStream: false,
-  requestSerialize: pass,
-  requestDeserialize: pass,
-  responseSerialize: pass,
-  responseDeserialize: pass,
-});
+const method = (name: string) => rawUnaryMethod(`/local.v1.Shop/${name}`);
 const SHOP = { Buy: method('Buy'), Pay: method('Pay') };
 
 const shop: grpc.UntypedServiceImplementation = {
