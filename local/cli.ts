@@ -97,7 +97,7 @@ function banner(env: LocalEnvironment, dataDir: string | undefined): string {
     env.grpcAddress
       ? `  gRPC       ${env.grpcAddress}   (demo UserService and ProductService, with traffic)`
       : `  gRPC       no demo (--no-demo): point createGrpcMonitor at the tables below`,
-    `  DynamoDB   ${env.dynamoDb.endpoint}   tables ${env.tableName}, ${env.statsTableName}${dataDir ? `, data in ${dataDir}` : ' (in memory)'}`,
+    `  DynamoDB   ${env.dynamoDb.endpoint}   tables ${env.tableName}, ${env.statsTableName}, ${env.deltaTableName}${dataDir ? `, data in ${dataDir}` : ' (in memory)'}`,
     ...exposedWarning(env),
     '',
     'Try:',
