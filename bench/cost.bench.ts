@@ -54,7 +54,6 @@ interface RunResult {
   readonly rate: number;
   readonly sampling: number;
   readonly calls: number;
-  readonly minutes: number;
   /** Units by part. */
   readonly log: number;
   readonly deltas: number;
@@ -205,21 +204,14 @@ async function run(dynamoEndpoint: string, mix: Mix, rate: number, sampling: num
     const closeAll = createAggregateHandler({ ...env.deps, now: () => future });
     await closeAll(scheduledEvent('cost-bench', future));
 
-    const minutes = Math.floor(end / 60_000) - Math.floor(start / 60_000) + 1;
-    const steady = steadyPerMinute(
-      meter.writes.filter((w) => w.table === env.config.statsTable && !(w.pk ?? '').startsWith('ALERT')),
-      (end - start) / 60_000,
-    );
-    const sum = (pred: (w: WriteMeter['writes'][number]) => boolean) =>
-      meter.writes.filter(pred).reduce((n, w) => n + w.units, 0);
-    const statsWrite = (w: WriteMeter['writes'][number]) =>
-      w.table === env.config.statsTable && !(w.pk ?? '').startsWith('ALERT');
+    const sum = (pred: (w: Write) => boolean) => meter.writes.filter(pred).reduce((n, w) => n + w.units, 0);
+    const statsWrite = (w: Write) => w.table === env.config.statsTable && !(w.pk ?? '').startsWith('ALERT');
+    const steady = steadyPerMinute(meter.writes.filter(statsWrite), (end - start) / 60_000);
     return {
       mix,
       rate,
       sampling,
       calls,
-      minutes,
       log: sum((w) => w.table === env.config.requestLogTable),
       deltas: sum((w) => w.table === env.config.deltaTable),
       stats: sum(statsWrite),

@@ -7,7 +7,7 @@
  * read, and every item here is the same size). Ten pages are walked with `next`, at page sizes
  * 20 (the dashboard) and 100 (the most a page holds).
  */
-import { BatchWriteCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DEFAULTS, type MonitorConfig } from '../core/config';
 import type { MonitorDeps } from '../core/deps';
 import { ReadBudget, requestLogs, type ListCursor } from '../core/query';
@@ -17,6 +17,7 @@ import { REQUEST_LOG_INDEX, REQUEST_LOG_KEYS } from '../core/tables';
 import { ensureTables } from '../local/tables';
 import { median } from './measure';
 import { withDynamoDbLocal } from './seedStats';
+import { putAll } from '../test/harness/putAll';
 
 const ROWS = Number(process.env.SUCCESS_LIST_ROWS ?? 20_000);
 const SHARDS = 2;
@@ -53,26 +54,6 @@ function calls(now: Date, errorEvery: number): RequestLogRecord[] {
       expires_at: Math.floor(Date.now() / 1000) + 86_400,
     };
   });
-}
-
-async function write(ddb: DynamoDBDocumentClient, config: MonitorConfig, rows: RequestLogRecord[]) {
-  const batches: Record<string, unknown>[][] = [];
-  for (let i = 0; i < rows.length; i += 25) {
-    batches.push(rows.slice(i, i + 25).map((c) => ({ PutRequest: { Item: toRequestLogItem(c, config) } })));
-  }
-  let next = 0;
-  const worker = async () => {
-    while (next < batches.length) {
-      let pending = batches[next++]!;
-      while (pending.length > 0) {
-        const out = await ddb.send(
-          new BatchWriteCommand({ RequestItems: { [config.requestLogTable]: pending } }),
-        );
-        pending = (out.UnprocessedItems?.[config.requestLogTable] ?? []) as Record<string, unknown>[];
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: 6 }, worker));
 }
 
 /** The old read: each shard's by_status `success` partition, `limit + 1` rows, merged. */
@@ -170,7 +151,12 @@ export default function successListBench(): Promise<string> {
         deltaTable: `bench-deltas-${id}`,
       };
       await ensureTables(client, config);
-      await write(ddb, config, calls(now, errorEvery));
+      await putAll(
+        ddb,
+        config.requestLogTable,
+        calls(now, errorEvery).map((c) => toRequestLogItem(c, config)),
+        6,
+      );
       const deps: MonitorDeps = { ddb, config, now: () => now };
       for (const limit of [20, 100]) {
         // One untimed walk each to warm DynamoDB Local, then the measured ones, alternating.

@@ -79,8 +79,8 @@ const FIGURES_PROJECTION = {
 
 const DEFAULT_CONCURRENCY = 24;
 
-/** Every item of one partition (all pages). */
-async function queryPartition(
+/** Every item of one partition (all pages; `consistent` for a strongly consistent read). */
+export async function queryPartition(
   ddb: DynamoDBDocumentClient,
   table: string,
   pk: string,

@@ -1,7 +1,8 @@
 import type { DynamoDBRecord } from 'aws-lambda';
-import { PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { bucketEnd, DIRTY_PK, levelOf, MINUTE_LEVEL } from '../../core/stats/keys';
 import { mapWithConcurrency } from '../../core/stats/mapWithConcurrency';
+import { queryPartition } from '../../core/stats/read';
 
 /**
  * Dirty markers (Stats `AGG#DIRTY` × bucket key): the buckets a close pass must recompute. A
@@ -55,23 +56,8 @@ export async function putMarker(ddb: DynamoDBDocumentClient, table: string, buck
 
 /** Every marked bucket (all pages; strongly consistent: it reads the markers it just wrote). */
 export async function listMarked(ddb: DynamoDBDocumentClient, table: string): Promise<string[]> {
-  const buckets: string[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await ddb.send(
-      new QueryCommand({
-        TableName: table,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': DIRTY_PK },
-        ProjectionExpression: 'sk',
-        ConsistentRead: true,
-        ExclusiveStartKey: start,
-      }),
-    );
-    for (const item of page.Items ?? []) if (typeof item.sk === 'string') buckets.push(item.sk);
-    start = page.LastEvaluatedKey;
-  } while (start);
-  return buckets;
+  const markers = await queryPartition(ddb, table, DIRTY_PK, true);
+  return markers.flatMap((item) => (typeof item.sk === 'string' ? [item.sk] : []));
 }
 
 /**

@@ -4,10 +4,11 @@
  * them to the Deltas table. With generated calls (seeded) and the ground truth of groundTruth.ts.
  */
 import { randomUUID } from 'node:crypto';
-import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { addCallToCell, deltaItem, emptyCell, type DeltaCell } from '../../core/deltas';
 import type { FinalStatus } from '../../core/record';
 import { minuteBucket } from '../../core/stats';
+import { putAll } from '../harness/putAll';
 import type { TruthCall } from './groundTruth';
 
 export type DeltaItem = ReturnType<typeof deltaItem>;
@@ -58,13 +59,7 @@ export async function writeDeltas(
   table: string,
   items: readonly DeltaItem[],
 ): Promise<void> {
-  for (let i = 0; i < items.length; i += 25) {
-    let pending: Record<string, unknown>[] = items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } }));
-    while (pending.length > 0) {
-      const out = await ddb.send(new BatchWriteCommand({ RequestItems: { [table]: pending } }));
-      pending = (out.UnprocessedItems?.[table] ?? []) as Record<string, unknown>[];
-    }
-  }
+  await putAll(ddb, table, items);
 }
 
 const OUTCOMES: Array<[FinalStatus, string]> = [

@@ -1,7 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { MonitorConfig } from '../../core/config';
 import type { MonitorDeps } from '../../core/deps';
 import { MAX_ITEMS_READ_PER_REQUEST } from '../../core/query';
@@ -11,6 +11,7 @@ import { createHandler } from '../../lambdas/api/requests';
 import { startTestDynamo, type TestDynamo } from '../harness/dynamo';
 import { apiEvent, lambdaContext } from './events';
 import { windowOf } from './groundTruth';
+import { putAll } from '../harness/putAll';
 
 const PATH = '/cfg/grpc/monitor/requests/';
 const ROWS = 50_000;
@@ -51,27 +52,6 @@ function manyCalls(now: Date): RequestLogRecord[] {
       expires_at: Math.floor(Date.now() / 1000) + 86_400,
     };
   });
-}
-
-/** BatchWriteItem, 25 items a request, 8 requests at once (as fast as DynamoDB Local takes them). */
-async function writeFast(ddb: DynamoDBDocumentClient, config: MonitorConfig, calls: RequestLogRecord[]) {
-  const batches: Record<string, unknown>[][] = [];
-  for (let i = 0; i < calls.length; i += 25) {
-    batches.push(calls.slice(i, i + 25).map((c) => ({ PutRequest: { Item: toRequestLogItem(c, config) } })));
-  }
-  let next = 0;
-  const worker = async () => {
-    while (next < batches.length) {
-      let pending = batches[next++]!;
-      while (pending.length > 0) {
-        const out = await ddb.send(
-          new BatchWriteCommand({ RequestItems: { [config.requestLogTable]: pending } }),
-        );
-        pending = (out.UnprocessedItems?.[config.requestLogTable] ?? []) as Record<string, unknown>[];
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: 8 }, worker));
 }
 
 /**
@@ -123,7 +103,12 @@ describe(`bounded reads: every /requests/ request over ${ROWS.toLocaleString('en
     // Its own DynamoDB Local: 50,000 writes and reads would slow every file beside it.
     db = await startTestDynamo({ own: true });
     config = await db.createTables({ shards: 2 });
-    await writeFast(db.ddb, config, calls);
+    await putAll(
+      db.ddb,
+      config.requestLogTable,
+      calls.map((c) => toRequestLogItem(c, config)),
+      8,
+    );
   });
   after(() => db.stop());
 

@@ -1,9 +1,10 @@
-import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { MonitorConfig } from '../../core/config';
 import type { RequestLogRecord, RequestStatus } from '../../core/record';
 import { toRequestLogItem } from '../../core/requestLogItem';
 import { truthCallOf } from '../aggregate/groundTruth';
 import { aggregateCalls } from '../aggregate/seedStats';
+import { putAll } from '../harness/putAll';
 
 export const CALLS = [
   ['UserService', 'GetUser'],
@@ -80,16 +81,11 @@ export async function record(
   calls: readonly RequestLogRecord[],
   { aggregate = true }: { aggregate?: boolean } = {},
 ): Promise<void> {
-  const items = calls.map((c) => toRequestLogItem(c, config));
-  for (let i = 0; i < items.length; i += 25) {
-    let pending: Record<string, unknown>[] = items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } }));
-    while (pending.length > 0) {
-      const out = await ddb.send(
-        new BatchWriteCommand({ RequestItems: { [config.requestLogTable]: pending } }),
-      );
-      pending = (out.UnprocessedItems?.[config.requestLogTable] ?? []) as Record<string, unknown>[];
-    }
-  }
+  await putAll(
+    ddb,
+    config.requestLogTable,
+    calls.map((c) => toRequestLogItem(c, config)),
+  );
   if (!aggregate) return;
   // Every final call into Stats as the monitors' deltas and the aggregator make them.
   const final = calls.filter((c) => c.status !== 'pending');
